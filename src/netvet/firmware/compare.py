@@ -1,0 +1,250 @@
+"""Two images -> a verdict and findings.
+
+The comparison walks both images together, top-down. Entries whose bytes hash equal are
+IDENTICAL and never opened; others are peeled of compression, listed as containers and matched
+member by member (by path, then by content for moves), or handed to a content analyser. Every
+node ends IDENTICAL, EQUIVALENT, DIFFERENT or NOT_COMPARED; the last two make the verdict
+`different`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import BinaryIO
+
+from netvet.errors import InputError
+from netvet.firmware.blob import Blob
+from netvet.firmware.content import DigestClaim, explain
+from netvet.firmware.context import WalkContext
+from netvet.firmware.errors import FirmwareError, LimitExceeded
+from netvet.firmware.limits import Limits
+from netvet.firmware.listing import compare_listings
+from netvet.firmware.result import (
+    Change,
+    Comparison,
+    Finding,
+    ImageInfo,
+    Node,
+    Stats,
+    Status,
+    verdict_of,
+)
+from netvet.firmware.walk import Layer, open_container, peel
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Tally:
+    """Mutable counters of one comparison; frozen into `Stats` at the end."""
+
+    nodes: dict[Node, int] = field(default_factory=lambda: {n: 0 for n in Node})
+    containers: int = 0
+    bytes_read: int = 0
+
+
+@dataclass
+class Pending:
+    """A finding that holds only if its digest claims check out at the end."""
+
+    finding: Finding
+    claims: tuple[DigestClaim, ...]
+
+
+class Engine:
+    """One comparison's state. Not reusable; not thread-safe."""
+
+    def __init__(self, limits: Limits, progress: Progress | None = None) -> None:
+        self.limits = limits
+        self.ref_ctx = WalkContext(limits, "reference")
+        self.dep_ctx = WalkContext(limits, "deployed")
+        self.findings: list[Finding] = []
+        self.pending: list[Pending] = []
+        self.equivalent: list[tuple[Blob, Blob]] = []
+        self.tally = Tally()
+        self.progress = progress
+
+    # -- entry points --------------------------------------------------------------------------
+    def blobs(self, path: str, ref: Blob, dep: Blob, depth: int = 0) -> Node:
+        """Compare two byte streams that stand at `path`; record findings; return the node."""
+        try:
+            same = ref.sha256 == dep.sha256
+        except (OSError, FirmwareError, EOFError, ValueError) as exc:
+            return self.not_compared(path, f"could not read: {exc}")
+        self._count_bytes(ref.size + dep.size)
+        if same:
+            return self.node(Node.IDENTICAL)
+        if depth > self.limits.max_depth:
+            return self.not_compared(
+                path, f"nesting deeper than --max-depth ({self.limits.max_depth})"
+            )
+        try:
+            node = self._differing(path, ref, dep, depth)
+            if node is Node.EQUIVALENT:
+                self.equivalent.append((ref, dep))
+            return node
+        except LimitExceeded as exc:
+            return self.not_compared(path, str(exc))
+        except FirmwareError as exc:
+            return self.not_compared(path, str(exc))
+        except (OSError, EOFError, ValueError, KeyError, IndexError, MemoryError) as exc:
+            return self.not_compared(path, f"{type(exc).__name__}: {exc}")
+
+    def _differing(self, path: str, ref: Blob, dep: Blob, depth: int) -> Node:
+        ref_peeled = peel(ref, self.ref_ctx)
+        dep_peeled = peel(dep, self.dep_ctx)
+        if ref_peeled or dep_peeled:
+            return self._layers(path, ref, dep, ref_peeled, dep_peeled, depth)
+        ref_list = open_container(ref, self.ref_ctx)
+        dep_list = open_container(dep, self.dep_ctx)
+        if ref_list is not None and dep_list is not None:
+            self.tally.containers += 2
+            return compare_listings(self, path, ref_list, dep_list, ref, dep, depth)
+        if ref_list is not None or dep_list is not None:
+            kinds = (
+                ref_list.format if ref_list else "plain data",
+                dep_list.format if dep_list else "plain data",
+            )
+            self.add(
+                Finding(
+                    path,
+                    Change.MODIFIED,
+                    Status.UNEXPLAINED,
+                    "format-changed",
+                    f"format changed: {kinds[0]} -> {kinds[1]}",
+                )
+            )
+            return self.node(Node.DIFFERENT)
+        return self.content(path, ref, dep)
+
+    def _layers(
+        self,
+        path: str,
+        ref: Blob,
+        dep: Blob,
+        ref_peeled: tuple[Layer, Blob] | None,
+        dep_peeled: tuple[Layer, Blob] | None,
+        depth: int,
+    ) -> Node:
+        from netvet.firmware.layers import compare_layers
+
+        return compare_layers(self, path, ref, dep, ref_peeled, dep_peeled, depth)
+
+    def content(self, path: str, ref: Blob, dep: Blob) -> Node:
+        """Hand a differing plain file to the content analysers."""
+        explanation = explain(path, ref, dep)
+        if explanation.claims:
+            for f in explanation.findings:
+                self.pending.append(Pending(f, explanation.claims))
+        else:
+            self.findings.extend(explanation.findings)
+        return self.node(explanation.node)
+
+    # -- recording -----------------------------------------------------------------------------
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def node(self, node: Node) -> Node:
+        self.tally.nodes[node] += 1
+        return node
+
+    def not_compared(self, path: str, reason: str) -> Node:
+        self.add(
+            Finding(
+                path,
+                Change.MODIFIED,
+                Status.UNEXPLAINED,
+                "not-compared",
+                f"not compared: {reason}",
+                node=Node.NOT_COMPARED,
+            )
+        )
+        return self.node(Node.NOT_COMPARED)
+
+    def _count_bytes(self, n: int) -> None:
+        self.tally.bytes_read += n
+        if self.progress is not None:
+            self.progress(n)
+
+    # -- the end -------------------------------------------------------------------------------
+    def settle(self) -> None:
+        """Check digest claims against the entries that ended identical-in-content or equivalent."""
+        from netvet.firmware.claims import settle_claims
+
+        self.findings.extend(settle_claims(self.pending, self.equivalent))
+        self.pending.clear()
+
+    def close(self) -> None:
+        self.ref_ctx.close()
+        self.dep_ctx.close()
+
+
+def _image_info(path: str, blob: Blob) -> ImageInfo:
+    return ImageInfo(path=path, size=blob.size, sha256=blob.sha256)
+
+
+def _file_opener(path: str) -> BinaryIO:
+    return open(path, "rb")  # noqa: SIM115 - the caller closes it
+
+
+def compare(
+    reference: str | os.PathLike[str],
+    deployed: str | os.PathLike[str],
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+) -> Comparison:
+    """Compare a reference image with a deployed one; the library's main entry point.
+
+    Raises InputError when either file cannot be opened at all; everything wrong *inside* the
+    images becomes a finding.
+    """
+    limits = limits or Limits()
+    ref_path, dep_path = os.fspath(reference), os.fspath(deployed)
+    for p in (ref_path, dep_path):
+        if not os.path.isfile(p):
+            raise InputError(f"{p}: not a readable file")
+        try:
+            with open(p, "rb"):
+                pass
+        except OSError as exc:
+            raise InputError(f"{p}: {exc.strerror}") from exc
+    started = time.monotonic()
+    engine = Engine(limits, progress)
+    try:
+        ref = Blob(os.path.basename(ref_path), partial(_file_opener, ref_path), engine.ref_ctx)
+        dep = Blob(os.path.basename(dep_path), partial(_file_opener, dep_path), engine.dep_ctx)
+        try:
+            same = ref.sha256 == dep.sha256
+        except OSError as exc:
+            raise InputError(f"cannot read input: {exc}") from exc
+        engine.blobs(ref.path, ref, dep)
+        engine.settle()
+        findings = tuple(sorted(engine.findings, key=_order))
+        t = engine.tally
+        stats = Stats(
+            entries_compared=sum(t.nodes.values()),
+            identical=t.nodes[Node.IDENTICAL],
+            equivalent=t.nodes[Node.EQUIVALENT],
+            different=t.nodes[Node.DIFFERENT],
+            not_compared=t.nodes[Node.NOT_COMPARED],
+            containers_opened=t.containers,
+            bytes_read=t.bytes_read,
+            seconds=round(time.monotonic() - started, 3),
+        )
+        return Comparison(
+            verdict=verdict_of(findings, same),
+            reference=_image_info(ref_path, ref),
+            deployed=_image_info(dep_path, dep),
+            findings=findings,
+            stats=stats,
+        )
+    finally:
+        engine.close()
+
+
+def _order(f: Finding) -> tuple[int, str, str]:
+    return (0 if f.status is Status.UNEXPLAINED else 1, f.path, f.klass)
