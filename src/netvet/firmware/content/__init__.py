@@ -34,8 +34,10 @@ class Explanation:
 
 def explain(path: str, ref: Blob, dep: Blob) -> Explanation:
     """Explain the difference between two non-container versions of the entry at `path`."""
-    from netvet.firmware.content import binary, cms, elf, text
+    from netvet.firmware.content import binary, cms, elf, fit_hash, text
 
+    if fit_hash.matches(path):
+        return fit_hash.explain(path, ref, dep)
     for analyser in (elf, cms, text):
         if analyser.accepts(ref.head) and analyser.accepts(dep.head):
             return analyser.explain(path, ref, dep)

@@ -1,0 +1,387 @@
+"""JFFS2 images of either byte order, with a node scanner of our own.
+
+dissect.jffs was the first choice, but it reads little-endian images only, does not decode the
+`rtime` compressor mkfs.jffs2 enables by default, reads neither device numbers nor xattrs,
+inflates nodes without an output bound, checks no CRC, and fails with a KeyError on a deletion
+dirent it has not seen. JFFS2 is a log of self-describing nodes, so this module scans them the
+way the kernel does (fs/jffs2/scan.c, readinode.c): CRC-checked nodes, the newest version of each
+dirent and inode wins, data nodes are played in version order into a fragment map, and each
+fragment is decoded only when read, bounded by its declared size.
+
+Build noise: cleanmarkers, padding, summary and obsolete nodes are layout. Bytes between nodes
+that are not erased flash (0xFF), nodes with bad CRCs and unknown node types are counted in
+strict fields, since data can hide there.
+"""
+
+from __future__ import annotations
+
+import bisect
+import stat
+import struct
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from lzallright import LZOCompressor
+
+from netvet.firmware.context import WalkContext
+from netvet.firmware.errors import CorruptContainer, NotThisFormat
+from netvet.firmware.formats._fs import (
+    ExtentStream,
+    charge_contents,
+    decode_dev,
+    kind_of,
+    parser_errors,
+    root_fields,
+    walk,
+)
+from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
+
+MAGIC = 0x1985
+DIRENT, INODE, XATTR, XREF = 0xE001, 0xE002, 0xE008, 0xE009
+LAYOUT_NODES = {0x2003: "cleanmarkers", 0x2004: "padding_nodes", 0x2006: "summary_nodes"}
+ACCURATE, INCOMPAT_MASK = 0x2000, 0xC000
+COMPR_NONE, COMPR_ZERO, COMPR_RTIME, COMPR_ZLIB, COMPR_LZO = 0, 1, 2, 6, 7
+MAX_NODE_DATA = 1 << 16  # the kernel writes at most one page per data node
+XPREFIX = {1: "user.", 2: "security.", 3: "system.posix_acl_access",
+           4: "system.posix_acl_default", 5: "trusted."}  # fmt: skip
+SCAN_CHUNK = 1 << 16
+ROOT = 1
+
+
+def _crc(data: bytes) -> int:
+    """JFFS2's crc32: the kernel's crc32(0, ...) without pre- or post-inversion."""
+    return ~zlib.crc32(data, 0xFFFFFFFF) & 0xFFFFFFFF
+
+
+def _rtime(src: bytes, size: int) -> bytes:
+    """The kernel's compr_rtime.c decoder, bounded to `size` bytes."""
+    out = bytearray()
+    positions = [0] * 256
+    pos = 0
+    while len(out) < size and pos + 1 < len(src):
+        value, repeat = src[pos], src[pos + 1]
+        pos += 2
+        out.append(value)
+        back = positions[value]
+        positions[value] = len(out)
+        for _ in range(min(repeat, size - len(out))):
+            out.append(out[back])
+            back += 1
+    return bytes(out)
+
+
+def _decode(compr: int, raw: bytes, dsize: int) -> bytes:
+    if compr == COMPR_NONE:
+        return raw[:dsize]
+    if compr == COMPR_ZERO:
+        return b"\0" * dsize
+    if compr == COMPR_RTIME:
+        return _rtime(raw, dsize)
+    if compr == COMPR_ZLIB:
+        return zlib.decompressobj().decompress(raw, dsize)
+    if compr == COMPR_LZO:  # no bounded LZO decoder; MAX_NODE_DATA caps the input
+        return bytes(LZOCompressor.decompress(raw, output_size_hint=dsize))[:dsize]
+    raise CorruptContainer(f"jffs2: unsupported compression type {compr}")
+
+
+@dataclass
+class _Data:
+    """One inode node: metadata plus where its (compressed) data lies."""
+
+    version: int
+    mode: int
+    uid: int
+    gid: int
+    isize: int
+    mtime: int
+    offset: int
+    csize: int
+    dsize: int
+    compr: int
+    at: int  # data offset in the image
+
+
+@dataclass
+class _Image:
+    """What the scan found: newest dirents, every inode node, xattrs, and counters."""
+
+    endian: str
+    inodes: dict[int, list[_Data]] = field(default_factory=dict)
+    dirents: dict[tuple[int, bytes], tuple[int, int]] = field(default_factory=dict)
+    xattrs: dict[int, tuple[int, str, bytes]] = field(default_factory=dict)
+    xrefs: dict[tuple[int, int], int] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+class _Scanner:
+    """Walks the node log once (fs/jffs2/scan.c), keeping what the kernel would keep."""
+
+    def __init__(self, stream: BinaryIO, size: int, endian: str, ctx: WalkContext) -> None:
+        self.stream, self.size, self.ctx = stream, size, ctx
+        self.e = endian
+        self.magic = struct.pack(endian + "H", MAGIC)
+        self.img = _Image(endian)
+
+    def run(self) -> _Image:
+        pos = 0
+        while pos + 12 <= self.size:
+            self.ctx.check_time()
+            pos = self._skip_to_magic(pos)
+            if pos + 12 > self.size:
+                break
+            self.stream.seek(pos)
+            head = self.stream.read(12)
+            _, ntype, totlen, hcrc = struct.unpack(self.e + "HHII", head)
+            if _crc(head[:8]) != hcrc or totlen < 12:
+                self.img.counts["bad_crc_nodes"] += 1
+                pos += 4
+                continue
+            if pos + totlen > self.size:
+                raise CorruptContainer(f"jffs2: node at {pos} runs past the end (truncated)")
+            self._node(ntype, head + self.stream.read(totlen - 12), pos)
+            pos += (totlen + 3) & ~3
+        return self.img
+
+    def _skip_to_magic(self, pos: int) -> int:
+        """The next 4-aligned node magic at or after pos; stray non-0xFF bytes are counted."""
+        while pos < self.size:
+            self.stream.seek(pos)
+            chunk = self.stream.read(SCAN_CHUNK)
+            at = chunk.find(self.magic)
+            while at >= 0 and at % 4:
+                at = chunk.find(self.magic, at + 1)
+            gap = chunk if at < 0 else chunk[:at]
+            self.img.counts["stray_bytes"] += len(gap) - gap.count(0xFF)
+            if at >= 0:
+                return pos + at
+            pos += len(chunk) - len(chunk) % 4 if len(chunk) >= 4 else len(chunk)
+        return pos
+
+    def _node(self, ntype: int, node: bytes, pos: int) -> None:
+        if ntype in LAYOUT_NODES:
+            self.img.counts[LAYOUT_NODES[ntype]] += 1
+        elif not ntype & ACCURATE:
+            self.img.counts["obsolete_nodes"] += 1
+        elif ntype in (DIRENT, INODE, XATTR, XREF):
+            handler = {DIRENT: self._dirent, INODE: self._inode, XATTR: self._xattr}
+            handler.get(ntype, self._xref)(node, pos)
+        elif ntype & INCOMPAT_MASK == INCOMPAT_MASK:
+            raise CorruptContainer(f"jffs2: incompatible node type {ntype:#x} at {pos}")
+        else:
+            self.img.counts["unknown_nodes"] += 1
+
+    def _bad(self) -> None:
+        """A node whose CRC fails: the kernel treats it as obsolete; we count it."""
+        self.img.counts["bad_crc_nodes"] += 1
+
+    def _dirent(self, node: bytes, pos: int) -> None:
+        pino, version, ino, _mctime, nsize, _typ, ncrc, namecrc = struct.unpack_from(
+            self.e + "IIIIBBxxII", node, 12
+        )
+        name = node[40 : 40 + nsize]
+        if _crc(node[:32]) != ncrc or _crc(name) != namecrc or len(name) != nsize:
+            return self._bad()
+        key = (pino, name)
+        if key not in self.img.dirents or self.img.dirents[key][0] < version:
+            self.img.dirents[key] = (version, ino)
+
+    def _inode(self, node: bytes, pos: int) -> None:
+        f = struct.unpack_from(self.e + "IIIHHIIIIIIIBBHII", node, 12)
+        ino, version, mode, uid, gid, isize, _at, mtime, _ct, offset, csize, dsize = f[:12]
+        compr, dcrc, ncrc = f[12], f[15], f[16]
+        raw = node[68 : 68 + csize]
+        if _crc(node[:60]) != ncrc or len(raw) != csize or _crc(raw) != dcrc:
+            return self._bad()
+        if csize > MAX_NODE_DATA or dsize > MAX_NODE_DATA:
+            raise CorruptContainer(f"jffs2: data node of {dsize} bytes at {pos}")
+        data = _Data(version, mode, uid, gid, isize, mtime, offset, csize, dsize, compr, pos + 68)
+        self.img.inodes.setdefault(ino, []).append(data)
+
+    def _xattr(self, node: bytes, pos: int) -> None:
+        xid, version, prefix, nlen, vlen, dcrc, ncrc = struct.unpack_from(
+            self.e + "IIBBHII", node, 12
+        )
+        data = node[32 : 32 + nlen + 1 + vlen]
+        if _crc(node[:28]) != ncrc or _crc(data) != dcrc:
+            return self._bad()
+        if xid not in self.img.xattrs or self.img.xattrs[xid][0] < version:
+            name = XPREFIX.get(prefix, f"unknown-{prefix}.") + data[:nlen].decode(
+                "utf-8", "surrogateescape"
+            )
+            self.img.xattrs[xid] = (version, name, data[nlen + 1 :])
+
+    def _xref(self, node: bytes, pos: int) -> None:
+        ino, xid, seqno, ncrc = struct.unpack_from(self.e + "IIII", node, 12)
+        if _crc(node[:24]) != ncrc:
+            return self._bad()
+        if self.img.xrefs.get((ino, xid), -1) < seqno:
+            self.img.xrefs[(ino, xid)] = seqno
+
+
+def _fragments(nodes: list[_Data]) -> list[tuple[int, int, _Data, int]]:
+    """(start, end, node, offset in node) runs after playing nodes in version order."""
+    starts: list[int] = []
+    frags: list[tuple[int, int, _Data, int]] = []
+    for node in sorted(nodes, key=lambda n: n.version):
+        start, end = node.offset, node.offset + node.dsize
+        if end == start:
+            continue
+        i = bisect.bisect_right(starts, start) - 1
+        if i >= 0 and frags[i][0] < start < frags[i][1]:  # split the one we land inside
+            s, e, old, k = frags[i]
+            frags[i] = (s, start, old, k)
+            starts.insert(i + 1, start)
+            frags.insert(i + 1, (start, e, old, k + start - s))
+        i = bisect.bisect_left(starts, start)
+        j = i
+        while j < len(frags) and frags[j][0] < end:
+            s, e, old, k = frags[j]
+            if e > end:  # keep the tail beyond the new node
+                frags[j] = (end, e, old, k + end - s)
+                starts[j] = end
+                break
+            j += 1
+        del frags[i:j], starts[i:j]
+        frags.insert(i, (start, end, node, 0))
+        starts.insert(i, start)
+    return frags
+
+
+class _Tree:
+    """The filesystem the scan describes."""
+
+    def __init__(self, img: _Image, stream: BinaryIO) -> None:
+        self.img, self.stream = img, stream
+        self.children_of: dict[int, list[tuple[bytes, int]]] = {}
+        for (pino, name), (_, ino) in sorted(img.dirents.items()):
+            if ino:  # ino 0 marks a deleted name
+                self.children_of.setdefault(pino, []).append((name, ino))
+
+    def latest(self, ino: int) -> _Data:
+        nodes = self.img.inodes.get(ino)
+        if not nodes:
+            if ino == ROOT:  # mkfs.jffs2 writes no node for the root; the kernel fakes one
+                return _Data(0, stat.S_IFDIR | 0o755, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            raise CorruptContainer(f"jffs2: inode {ino} is named but has no nodes")
+        return max(nodes, key=lambda n: n.version)
+
+    def children(self, ino: int) -> list[tuple[bytes, int]]:
+        return self.children_of.get(ino, []) if self.dir_key(ino) is not None else []
+
+    def dir_key(self, ino: int) -> int | None:
+        return ino if stat.S_ISDIR(self.latest(ino).mode) else None
+
+    def _load(self, node: _Data) -> Callable[[], bytes]:
+        def load() -> bytes:
+            self.stream.seek(node.at)
+            return _decode(node.compr, self.stream.read(node.csize), node.dsize)
+
+        return load
+
+    def content(self, ino: int, what: str) -> BinaryIO:
+        extents = []
+        for start, end, node, skip in _fragments(self.img.inodes.get(ino, [])):
+            extents.append((start, end - start, _skipping(self._load(node), skip)))
+        return ExtentStream(self.latest(ino).isize, extents, what)  # type: ignore[return-value]
+
+    def meta(self, ino: int) -> Meta:
+        node = self.latest(ino)
+        kind = kind_of(node.mode, "jffs2")
+        inline = self._load(node)() if kind in (Kind.SYMLINK, Kind.CHAR, Kind.BLOCK) else b""
+        rdev = None
+        if kind in (Kind.CHAR, Kind.BLOCK):
+            if len(inline) == 2:
+                (old,) = struct.unpack(self.img.endian + "H", inline)
+                rdev = (old >> 8, old & 0xFF)
+            elif len(inline) == 4:
+                rdev = decode_dev(struct.unpack(self.img.endian + "I", inline)[0])
+            else:
+                raise CorruptContainer(f"jffs2: device inode {ino} has {len(inline)} data bytes")
+        return Meta(
+            mode=node.mode & 0o7777,
+            uid=node.uid,
+            gid=node.gid,
+            target=inline.decode("utf-8", "surrogateescape") if kind is Kind.SYMLINK else None,
+            rdev=rdev,
+            xattrs=self.xattrs(ino),
+            mtime=node.mtime,
+        )
+
+    def xattrs(self, ino: int) -> tuple[tuple[str, bytes], ...]:
+        out = []
+        for (owner, xid), seqno in self.img.xrefs.items():
+            if owner == ino and not seqno & 1 and xid in self.img.xattrs:  # odd: deleted
+                _, name, value = self.img.xattrs[xid]
+                out.append((name, value))
+        return tuple(sorted(out))
+
+
+def _skipping(load: Callable[[], bytes], skip: int) -> Callable[[], bytes]:
+    """A loader for a fragment that starts `skip` bytes into its node's data."""
+    return lambda: load()[skip:]
+
+
+def _endian(head: bytes) -> str:
+    if head[:2] == struct.pack("<H", MAGIC):
+        return "<"
+    if head[:2] == struct.pack(">H", MAGIC):
+        return ">"
+    raise NotThisFormat("jffs2: no node magic at offset 0")
+
+
+class Jffs2Format:
+    name = "jffs2"
+
+    def probe(self, head: bytes, size: int) -> bool:
+        if len(head) < 12:
+            return False
+        for e in "<>":
+            magic, _, _, hcrc = struct.unpack(e + "HHII", head[:12])
+            if magic == MAGIC and _crc(head[:8]) == hcrc:
+                return True
+        return False
+
+    def list(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Listing:
+        with parser_errors(self.name):
+            stream.seek(0)
+            img = _Scanner(stream, size, _endian(stream.read(2)), ctx).run()
+            tree = _Tree(img, stream)
+            members = []
+            total = 0
+            for path, ino in walk(ROOT, tree.children, tree.dir_key, ctx, self.name):
+                member = self._member(tree, path, ino)
+                total += member.size
+                members.append(member)
+            charge_contents(ctx, total, size, self.name)
+            root = tree.meta(ROOT)
+        ctx.keep(stream)
+        return Listing(
+            format=self.name, members=tuple(members), fields=_fields(img) + root_fields(root)
+        )
+
+    def _member(self, tree: _Tree, path: str, ino: int) -> Member:
+        meta = tree.meta(ino)
+        kind = kind_of(tree.latest(ino).mode, self.name)
+        if kind is not Kind.FILE:
+            return Member(path, kind, meta)
+        what = f"{self.name}: {path}"
+        return Member(
+            path, kind, meta, size=tree.latest(ino).isize, opener=lambda: tree.content(ino, what)
+        )
+
+
+def _fields(img: _Image) -> tuple[Field, ...]:
+    c = img.counts
+    layout = ("cleanmarkers", "padding_nodes", "summary_nodes", "obsolete_nodes")
+    strict = ("bad_crc_nodes", "unknown_nodes", "stray_bytes")
+    return (
+        Field("byte_order", "little" if img.endian == "<" else "big", Rule.LAYOUT),
+        *(Field(name, str(c[name]), Rule.LAYOUT) for name in layout),
+        *(Field(name, str(c[name]), Rule.STRICT) for name in strict),
+    )
+
+
+FORMAT = Jffs2Format()
