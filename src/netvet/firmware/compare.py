@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from netvet.errors import InputError
 from netvet.firmware.blob import Blob
-from netvet.firmware.content import DigestClaim, explain
+from netvet.firmware.content import DigestClaim, Within, explain
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import FirmwareError, LimitExceeded
 from netvet.firmware.limits import Limits
@@ -69,8 +69,14 @@ class Engine:
         self.progress = progress
 
     # -- entry points --------------------------------------------------------------------------
-    def blobs(self, path: str, ref: Blob, dep: Blob, depth: int = 0) -> Node:
-        """Compare two byte streams that stand at `path`; record findings; return the node."""
+    def blobs(
+        self, path: str, ref: Blob, dep: Blob, depth: int = 0, within: Within | None = None
+    ) -> Node:
+        """Compare two byte streams that stand at `path`; record findings; return the node.
+
+        `within` names the container listing the entry came from (e.g. a device tree), so a
+        plain-content difference can be described in that format's terms.
+        """
         try:
             same = ref.sha256 == dep.sha256
         except (OSError, FirmwareError, EOFError, ValueError) as exc:
@@ -83,7 +89,7 @@ class Engine:
                 path, f"nesting deeper than --max-depth ({self.limits.max_depth})"
             )
         try:
-            node = self._differing(path, ref, dep, depth)
+            node = self._differing(path, ref, dep, depth, within)
             if node is Node.EQUIVALENT:
                 self.equivalent.append((ref, dep))
             return node
@@ -94,7 +100,9 @@ class Engine:
         except (OSError, EOFError, ValueError, KeyError, IndexError, MemoryError) as exc:
             return self.not_compared(path, f"{type(exc).__name__}: {exc}")
 
-    def _differing(self, path: str, ref: Blob, dep: Blob, depth: int) -> Node:
+    def _differing(
+        self, path: str, ref: Blob, dep: Blob, depth: int, within: Within | None
+    ) -> Node:
         ref_peeled = peel(ref, self.ref_ctx)
         dep_peeled = peel(dep, self.dep_ctx)
         if ref_peeled or dep_peeled:
@@ -119,7 +127,7 @@ class Engine:
                 )
             )
             return self.node(Node.DIFFERENT)
-        return self.content(path, ref, dep)
+        return self.content(path, ref, dep, within)
 
     def _layers(
         self,
@@ -134,9 +142,9 @@ class Engine:
 
         return compare_layers(self, path, ref, dep, ref_peeled, dep_peeled, depth)
 
-    def content(self, path: str, ref: Blob, dep: Blob) -> Node:
+    def content(self, path: str, ref: Blob, dep: Blob, within: Within | None = None) -> Node:
         """Hand a differing plain file to the content analysers."""
-        explanation = explain(path, ref, dep)
+        explanation = explain(path, ref, dep, within)
         if explanation.claims:
             for f in explanation.findings:
                 self.pending.append(Pending(f, explanation.claims))

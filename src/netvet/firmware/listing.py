@@ -11,6 +11,8 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from netvet.firmware.blob import Blob
+from netvet.firmware.content import Within
+from netvet.firmware.content.ranges import diff_ranges, hexdump_pair
 from netvet.firmware.model import Kind, Listing, Member, Rule
 from netvet.firmware.result import Change, Finding, Location, Node, Status
 from netvet.firmware.security import metadata_findings
@@ -66,7 +68,8 @@ def compare_listings(
     worst = Node.EQUIVALENT
     for key in common:
         engine.ref_ctx.check_time()
-        node = compare_member(engine, join(path, key), rm[key], dm[key], depth + 1)
+        within = Within(rl.format, path)
+        node = compare_member(engine, join(path, key), rm[key], dm[key], depth + 1, within)
         if node in (Node.DIFFERENT, Node.NOT_COMPARED):
             worst = Node.DIFFERENT
     if _unmatched(engine, path, rm, dm, set(common)):
@@ -135,9 +138,13 @@ def compare_slack(
     where: str,
     ref: tuple[Blob, tuple[int, int] | None],
     dep: tuple[Blob, tuple[int, int] | None],
+    base: int = 0,
 ) -> None:
     """Bytes outside any member (after a container's end, between flash images) must be equal
-    on both sides or be runs of one fill byte each; anything else may hide data."""
+    on both sides or be runs of one fill byte each; anything else may hide data.
+
+    Locations give the first differing byte as an offset in the parent (`base` + span start).
+    """
     ra, da = _slack_bytes(*ref), _slack_bytes(*dep)
     if ra == da:
         return
@@ -152,7 +159,8 @@ def compare_slack(
             )
         )
         return
-    off = ref[1][0] if ref[1] else (dep[1][0] if dep[1] else 0)
+    start = ref[1][0] if ref[1] else (dep[1][0] if dep[1] else 0)
+    first = diff_ranges(ra, da, limit=1)[0][0]
     engine.add(
         Finding(
             path,
@@ -160,7 +168,14 @@ def compare_slack(
             Status.UNEXPLAINED,
             "trailing-data",
             f"data {where}: {len(ra)} bytes in reference, {len(da)} in deployed, not padding",
-            (Location(section=where, offset=off, length=max(len(ra), len(da))),),
+            (
+                Location(
+                    section=where,
+                    offset=base + start + first,
+                    length=max(len(ra), len(da)) - first,
+                ),
+            ),
+            diff=tuple(hexdump_pair(ra, da, first, max(len(ra), len(da)) - first)),
         )
     )
 
@@ -179,7 +194,9 @@ def _fill_desc(data: bytes) -> str:
     return f"{len(data)} x 0x{data[0]:02X}" if data else "none"
 
 
-def compare_member(engine: Engine, path: str, a: Member, b: Member, depth: int) -> Node:
+def compare_member(
+    engine: Engine, path: str, a: Member, b: Member, depth: int, within: Within | None = None
+) -> Node:
     if a.kind != b.kind:
         engine.add(
             Finding(
@@ -198,20 +215,20 @@ def compare_member(engine: Engine, path: str, a: Member, b: Member, depth: int) 
         ra = Blob(path, a.opener, engine.ref_ctx)
         rb = Blob(path, b.opener, engine.dep_ctx)
         if a.kind is Kind.REGION:
-            node = _region(engine, path, ra, rb)
+            node = _region(engine, path, ra, rb, a.offset or 0)
         else:
-            node = engine.blobs(path, ra, rb, depth)
+            node = engine.blobs(path, ra, rb, depth, within)
         if meta and node is not Node.NOT_COMPARED:
             return Node.DIFFERENT
         return node
     return engine.node(Node.DIFFERENT if meta else Node.IDENTICAL)
 
 
-def _region(engine: Engine, path: str, ra: Blob, rb: Blob) -> Node:
+def _region(engine: Engine, path: str, ra: Blob, rb: Blob, base: int) -> Node:
     """A raw region between embedded images: equal, both padding, or unexplained data."""
     if ra.sha256 == rb.sha256:
         return engine.node(Node.IDENTICAL)
-    compare_slack(engine, path, "in raw region", (ra, (0, ra.size)), (rb, (0, rb.size)))
+    compare_slack(engine, path, "in raw region", (ra, (0, ra.size)), (rb, (0, rb.size)), base)
     own = engine.findings[-1]
     return engine.node(Node.EQUIVALENT if own.status is Status.BENIGN else Node.DIFFERENT)
 

@@ -26,18 +26,33 @@ class DigestClaim:
 
 
 @dataclass(frozen=True, slots=True)
+class Within:
+    """The container listing an entry came from: its format and its path."""
+
+    format: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class Explanation:
     node: Node
     findings: tuple[Finding, ...]
     claims: tuple[DigestClaim, ...] = ()
 
 
-def explain(path: str, ref: Blob, dep: Blob) -> Explanation:
-    """Explain the difference between two non-container versions of the entry at `path`."""
-    from netvet.firmware.content import binary, cms, elf, fit_hash, text
+def explain(path: str, ref: Blob, dep: Blob, within: Within | None = None) -> Explanation:
+    """Explain the difference between two non-container versions of the entry at `path`.
 
-    if fit_hash.matches(path):
-        return fit_hash.explain(path, ref, dep)
+    `within` is the listing the entry came from: device-tree properties are described as
+    properties of their node, not as files.
+    """
+    from netvet.firmware.content import binary, cms, devicetree, elf, fit_hash, text
+
+    if within is not None and within.format in ("fdt", "fit"):
+        if fit_hash.matches(path):
+            return fit_hash.explain(path, ref, dep)
+        if devicetree.accepts_property(ref, dep):
+            return devicetree.explain(path, ref, dep, within.path)
     for analyser in (elf, cms, text):
         if analyser.accepts(ref.head) and analyser.accepts(dep.head):
             return analyser.explain(path, ref, dep)
