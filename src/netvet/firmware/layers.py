@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from netvet.firmware.blob import Blob
 from netvet.firmware.listing import compare_slack
 from netvet.firmware.model import Rule
-from netvet.firmware.result import Change, Finding, Node, Status
+from netvet.firmware.result import Change, Finding, Location, Node, Status
 from netvet.firmware.walk import Layer
 
 if TYPE_CHECKING:
@@ -40,9 +40,44 @@ def compare_layers(
     if node is not Node.IDENTICAL:
         return node
     engine.tally.nodes[Node.IDENTICAL] -= 1
+    strict = _strict_changes(r_layer, d_layer)
+    if strict:
+        for name, old, new in strict:
+            engine.add(
+                Finding(
+                    path,
+                    Change.METADATA,
+                    Status.UNEXPLAINED,
+                    "header-field",
+                    f"{r_layer.codec if r_layer else ''} header field {name}: {old} -> {new}",
+                    (
+                        Location(
+                            section="compression header", symbol=name, detail=f"{old} -> {new}"
+                        ),
+                    ),
+                )
+            )
+        return engine.node(Node.DIFFERENT)
     klass, summary = _explain_layers(r_layer, d_layer)
     engine.add(Finding(path, Change.METADATA, Status.BENIGN, klass, summary))
     return engine.node(Node.EQUIVALENT)
+
+
+def _strict_changes(r: Layer | None, d: Layer | None) -> list[tuple[str, str, str]]:
+    """Header fields a codec marks STRICT (gzip FEXTRA, lzop extra data...) that differ: data
+    a decompressor ignores is a place to hide bytes, so it is never benign."""
+    if r is None or d is None or r.codec != d.codec:
+        return []
+    rf = {f.name: f for f in r.decoded.fields}
+    df = {f.name: f for f in d.decoded.fields}
+    out = []
+    for name in sorted(rf.keys() | df.keys()):
+        a, b = rf.get(name), df.get(name)
+        if (a.value if a else None) == (b.value if b else None):
+            continue
+        if (a or b).rule is Rule.STRICT:  # type: ignore[union-attr]
+            out.append((name, _v(a), _v(b)))
+    return out
 
 
 def _explain_layers(r: Layer | None, d: Layer | None) -> tuple[str, str]:

@@ -1,0 +1,111 @@
+"""Zstandard (RFC 8878) frames, one or more concatenated, decoded with the `zstandard` package.
+
+`ZstdDecompressionObj.decompress()` has no output bound, so input is fed in small slices: one
+zstd block of at least 4 input bytes yields at most 128 KiB, so a 512-byte slice yields at most
+16 MiB before the ratio and byte budgets are checked again. The object reports the frame end
+(`eof`, `unused_data`), which locates the next frame or the trailing bytes.
+Skippable frames (magic 0x184D2A5?) end the decoding: their payload is reported as trailing
+data rather than silently skipped, since it is exactly where bytes can hide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import BinaryIO
+
+import zstandard
+
+from netvet.firmware.context import WalkContext
+from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats._codec import (
+    IN_CHUNK,
+    OUT_CHUNK,
+    Progress,
+    merge_fields,
+    peek,
+    trailing,
+)
+from netvet.firmware.formats.base import Decoded
+from netvet.firmware.model import Rule
+
+MAGIC = b"\x28\xb5\x2f\xfd"
+SLICE = 512
+_RULES = {
+    "window_size": Rule.COMPRESSION,
+    "checksum": Rule.COMPRESSION,
+    "content_size": Rule.DERIVED,
+    "dict_id": Rule.STRICT,  # a dictionary changes what the bytes decode to
+}
+
+
+def _fields(stream: BinaryIO, offset: int) -> dict[str, str]:
+    try:
+        params = zstandard.get_frame_parameters(peek(stream, offset, 18))
+    except zstandard.ZstdError as exc:
+        raise CorruptContainer(f"zstd: bad frame header at offset {offset}: {exc}") from exc
+    fields = {
+        "window_size": str(params.window_size),
+        "checksum": "yes" if params.has_checksum else "no",
+    }
+    if params.content_size != zstandard.CONTENTSIZE_UNKNOWN:
+        fields["content_size"] = str(params.content_size)
+    if params.dict_id:
+        fields["dict_id"] = str(params.dict_id)
+    return fields
+
+
+def _frame(
+    dctx: zstandard.ZstdDecompressor, stream: BinaryIO, start: int, size: int, progress: Progress
+) -> Generator[bytes, None, int]:
+    """Decode the frame at `start` in bounded steps; return the offset just past it."""
+    dobj = dctx.decompressobj()
+    pos = start
+    stream.seek(start)
+    buf, idx = b"", 0
+    while not dobj.eof:
+        if idx >= len(buf):
+            buf, idx = stream.read(min(IN_CHUNK, size - pos)), 0
+            if not buf:
+                raise CorruptContainer(f"zstd: truncated frame (stream ends at offset {pos})")
+            pos += len(buf)
+        piece = buf[idx : idx + SLICE]
+        idx += len(piece)
+        progress.consumed += len(piece)
+        try:
+            out = dobj.decompress(piece)
+        except zstandard.ZstdError as exc:
+            raise CorruptContainer(f"zstd: {exc}") from exc
+        for i in range(0, len(out), OUT_CHUNK):
+            yield out[i : i + OUT_CHUNK]
+    return pos - (len(buf) - idx) - len(dobj.unused_data)
+
+
+class Zstd:
+    """Codec for .zst files and zstd-compressed kernels and initramfs images."""
+
+    name = "zstd"
+
+    def probe(self, head: bytes, size: int) -> bool:
+        return head.startswith(MAGIC)
+
+    def open(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Decoded:
+        headers: list[dict[str, str]] = []
+        progress = Progress()
+        end = [0]
+        dctx = zstandard.ZstdDecompressor()
+
+        def frames() -> Generator[bytes, None, None]:
+            pos = 0
+            while True:
+                ctx.check_time()
+                headers.append(_fields(stream, pos))
+                pos = yield from _frame(dctx, stream, pos, size, progress)
+                end[0] = pos
+                if peek(stream, pos, 4) != MAGIC:
+                    return
+
+        out = ctx.spool(frames(), "zstd", consumed=progress)
+        return Decoded(out, merge_fields(headers, _RULES, "frames"), trailing(end[0], size))
+
+
+FORMAT = Zstd()
