@@ -3,6 +3,10 @@
 A vendor manifest, a header or a CMS signature may carry the digest of another entry. When that
 entry is itself identical or equivalent, the digest changing with it is derived, not a change of
 its own. Any claim that matches no such entry makes the finding unexplained.
+
+Claims are raised only for digests that changed: an unchanged entry has the same digest on both
+sides, so its token never differs. A failed claim turns every benign finding of that file
+unexplained (coarse, but never too lenient).
 """
 
 from __future__ import annotations
