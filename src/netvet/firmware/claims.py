@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from netvet.firmware.blob import Blob
+from netvet.firmware.content import DigestClaim
 from netvet.firmware.result import Finding, Status
 
 if TYPE_CHECKING:
@@ -32,21 +33,39 @@ def settle_claims(pending: list[Pending], equivalent: list[tuple[Blob, Blob]]) -
             cache[key] = blob.digest(algorithm)
         return cache[key]
 
-    def holds(algorithm: str, ref: str, dep: str) -> bool:
-        algorithm = algorithm or _BY_LENGTH.get(len(ref), "")
+    def holds(claim: DigestClaim, failed: set[int]) -> bool:
+        algorithm = claim.algorithm or _BY_LENGTH.get(len(claim.ref), "")
         if not algorithm:
             return False
         return any(
-            digest(r, algorithm) == ref.lower() and digest(d, algorithm) == dep.lower()
+            id(r) not in failed
+            and digest(r, algorithm) == claim.ref.lower()
+            and digest(d, algorithm) == claim.dep.lower()
             for r, d in equivalent
         )
 
+    # An entry whose own claim fails is not equivalent, so claims resting on it fail too
+    # (a forged manifest re-signed by the vendor key): iterate until nothing changes.
+    failed: set[int] = set()
+    broken: dict[int, DigestClaim] = {}
+    changed = True
+    while changed:
+        changed = False
+        for i, p in enumerate(pending):
+            if i in broken:
+                continue
+            bad = next((c for c in p.claims if not holds(c, failed)), None)
+            if bad is not None:
+                broken[i] = bad
+                if p.entry is not None:
+                    failed.add(id(p.entry[0]))
+                changed = True
+
     out: list[Finding] = []
-    for p in pending:
-        failed = [c for c in p.claims if not holds(c.algorithm, c.ref, c.dep)]
+    for i, p in enumerate(pending):
         f = p.finding
-        if failed and f.status is Status.BENIGN:
-            c = failed[0]
+        c = broken.get(i)
+        if c is not None and f.status is Status.BENIGN:
             f = replace(
                 f,
                 status=Status.UNEXPLAINED,

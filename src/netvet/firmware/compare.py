@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import BinaryIO
 
@@ -53,6 +53,7 @@ class Pending:
 
     finding: Finding
     claims: tuple[DigestClaim, ...]
+    entry: tuple[Blob, Blob] | None = None  # the file whose finding this is
 
 
 class Engine:
@@ -67,6 +68,9 @@ class Engine:
         self.equivalent: list[tuple[Blob, Blob]] = []
         self.tally = Tally()
         self.progress = progress
+        # path -> outermost format seen there, per side (for the report's image summary)
+        self.formats: dict[str, str] = {}
+        self.dep_formats: dict[str, str] = {}
 
     # -- entry points --------------------------------------------------------------------------
     def blobs(
@@ -105,10 +109,18 @@ class Engine:
     ) -> Node:
         ref_peeled = peel(ref, self.ref_ctx)
         dep_peeled = peel(dep, self.dep_ctx)
+        if ref_peeled:
+            self.formats.setdefault(path, ref_peeled[0].codec)
+        if dep_peeled:
+            self.dep_formats.setdefault(path, dep_peeled[0].codec)
         if ref_peeled or dep_peeled:
             return self._layers(path, ref, dep, ref_peeled, dep_peeled, depth)
         ref_list = open_container(ref, self.ref_ctx)
         dep_list = open_container(dep, self.dep_ctx)
+        if ref_list is not None:
+            self.formats.setdefault(path, ref_list.format)
+        if dep_list is not None:
+            self.dep_formats.setdefault(path, dep_list.format)
         if ref_list is not None and dep_list is not None:
             self.tally.containers += 2
             return compare_listings(self, path, ref_list, dep_list, ref, dep, depth)
@@ -147,7 +159,7 @@ class Engine:
         explanation = explain(path, ref, dep, within)
         if explanation.claims:
             for f in explanation.findings:
-                self.pending.append(Pending(f, explanation.claims))
+                self.pending.append(Pending(f, explanation.claims, (ref, dep)))
         else:
             self.findings.extend(explanation.findings)
         return self.node(explanation.node)
@@ -191,8 +203,8 @@ class Engine:
         self.dep_ctx.close()
 
 
-def _image_info(path: str, blob: Blob) -> ImageInfo:
-    return ImageInfo(path=path, size=blob.size, sha256=blob.sha256)
+def _image_info(path: str, blob: Blob, fmt: str) -> ImageInfo:
+    return ImageInfo(path=path, size=blob.size, sha256=blob.sha256, format=fmt)
 
 
 def _file_opener(path: str) -> BinaryIO:
@@ -231,7 +243,7 @@ def compare(
             raise InputError(f"cannot read input: {exc}") from exc
         engine.blobs(ref.path, ref, dep)
         engine.settle()
-        findings = tuple(sorted(engine.findings, key=_order))
+        findings = tuple(sorted((_settled_node(f) for f in engine.findings), key=_order))
         t = engine.tally
         stats = Stats(
             entries_compared=sum(t.nodes.values()),
@@ -245,13 +257,20 @@ def compare(
         )
         return Comparison(
             verdict=verdict_of(findings, same),
-            reference=_image_info(ref_path, ref),
-            deployed=_image_info(dep_path, dep),
+            reference=_image_info(ref_path, ref, engine.formats.get(ref.path, "")),
+            deployed=_image_info(dep_path, dep, engine.dep_formats.get(ref.path, "")),
             findings=findings,
             stats=stats,
         )
     finally:
         engine.close()
+
+
+def _settled_node(f: Finding) -> Finding:
+    """A benign finding's node is equivalent; producers need only mark not-compared nodes."""
+    if f.status is Status.BENIGN and f.node is Node.DIFFERENT:
+        return replace(f, node=Node.EQUIVALENT)
+    return f
 
 
 def _order(f: Finding) -> tuple[int, str, str]:

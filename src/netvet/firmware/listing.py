@@ -130,6 +130,41 @@ def _fields(
 
 def _trailing(engine: Engine, path: str, rl: Listing, dl: Listing, rb: Blob, db: Blob) -> None:
     compare_slack(engine, path, "after end of " + rl.format, (rb, rl.trailing), (db, dl.trailing))
+    if rl.slack or dl.slack:
+        _inner_slack(engine, path, rl, dl, rb, db)
+
+
+def _inner_slack(engine: Engine, path: str, rl: Listing, dl: Listing, rb: Blob, db: Blob) -> None:
+    """Stray bytes between a container's records, concatenated per side and compared."""
+    ra = b"".join(_slack_bytes(rb, r) for r in rl.slack)
+    da = b"".join(_slack_bytes(db, r) for r in dl.slack)
+    if ra == da or (is_fill(ra) and is_fill(da)):
+        return
+    first = diff_ranges(ra, da, limit=1)[0][0]
+    ranges, data = (rl.slack, ra) if first < len(ra) else (dl.slack, da)
+    where, offset = _locate(ranges, first)
+    engine.add(
+        Finding(
+            path,
+            Change.MODIFIED,
+            Status.UNEXPLAINED,
+            "trailing-data",
+            f"data between {rl.format} records (belongs to no member): {len(ra)} bytes in "
+            f"reference, {len(da)} in deployed",
+            (Location(section=f"{rl.format} slack", offset=offset, length=where),),
+            diff=tuple(hexdump_pair(ra, da, first, len(data) - first)),
+        )
+    )
+
+
+def _locate(ranges: tuple[tuple[int, int], ...], index: int) -> tuple[int, int]:
+    """(length of the range, absolute offset) of byte `index` of the concatenated ranges."""
+    for start, length in ranges:
+        if index < length:
+            return length - index, start + index
+        index -= length
+    start, length = ranges[-1]
+    return 0, start + length
 
 
 def compare_slack(
@@ -159,8 +194,7 @@ def compare_slack(
             )
         )
         return
-    start = ref[1][0] if ref[1] else (dep[1][0] if dep[1] else 0)
-    first = diff_ranges(ra, da, limit=1)[0][0]
+    first, last, span = _suspicious(ra, da, ref[1], dep[1])
     engine.add(
         Finding(
             path,
@@ -168,16 +202,31 @@ def compare_slack(
             Status.UNEXPLAINED,
             "trailing-data",
             f"data {where}: {len(ra)} bytes in reference, {len(da)} in deployed, not padding",
-            (
-                Location(
-                    section=where,
-                    offset=base + start + first,
-                    length=max(len(ra), len(da)) - first,
-                ),
-            ),
-            diff=tuple(hexdump_pair(ra, da, first, max(len(ra), len(da)) - first)),
+            (Location(section=where, offset=base + span + first, length=last - first),),
+            diff=tuple(hexdump_pair(ra, da, first, last - first)),
         )
     )
+
+
+def _suspicious(
+    ra: bytes, da: bytes, rspan: tuple[int, int] | None, dspan: tuple[int, int] | None
+) -> tuple[int, int, int]:
+    """(first, end, span start) of the bytes that are not padding, on the side that has them.
+
+    When one side is a fill run (or empty), the other side's bytes that differ from that fill
+    are the suspicious ones, located in that side's span; otherwise the first differing byte.
+    """
+    if is_fill(ra) or is_fill(da):
+        data, span = (da, dspan) if is_fill(ra) else (ra, rspan)
+        other = ra if data is da else da
+        # The other side's fill byte; with nothing there, erased flash (0xFF) or zeros.
+        fill = other[:1] or (b"\xff" if data.count(0xFF) >= data.count(0) else b"\x00")
+        first = len(data) - len(data.lstrip(fill))
+        last = len(data.rstrip(fill))
+        return first, max(last, first + 1), span[0] if span else 0
+    first = diff_ranges(ra, da, limit=1)[0][0]
+    start = rspan[0] if rspan else (dspan[0] if dspan else 0)
+    return first, max(len(ra), len(da)), start
 
 
 def _slack_bytes(blob: Blob, span: tuple[int, int] | None) -> bytes:

@@ -85,6 +85,9 @@ class Listing:
 
     `trailing` is the byte range after the container's declared end: it must be padding (a run of
     one fill byte) or the difference is unexplained, since data can hide there.
+    `slack` lists byte ranges inside the container that belong to no member and hold something
+    other than the format's erased fill (stray bytes between JFFS2 nodes): their concatenated
+    bytes must be equal on both sides, or both be fill.
     """
 
     format: str
@@ -92,6 +95,7 @@ class Listing:
     fields: tuple[Field, ...] = ()
     trailing: tuple[int, int] | None = None
     notes: tuple[str, ...] = field(default=())
+    slack: tuple[tuple[int, int], ...] = ()
 
 
 def clean_name(raw: str | bytes) -> str:

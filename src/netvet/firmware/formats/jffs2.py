@@ -114,6 +114,8 @@ class _Image:
     xattrs: dict[int, tuple[int, str, bytes]] = field(default_factory=dict)
     xrefs: dict[tuple[int, int], int] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
+    slack: list[tuple[int, int]] = field(default_factory=list)  # gaps holding non-0xFF bytes
+    end: int = 0  # end of the last valid node: erased flash after it is padding
 
 
 class _Scanner:
@@ -143,10 +145,13 @@ class _Scanner:
                 raise CorruptContainer(f"jffs2: node at {pos} runs past the end (truncated)")
             self._node(ntype, head + self.stream.read(totlen - 12), pos)
             pos += (totlen + 3) & ~3
+            self.img.end = min(pos, self.size)
         return self.img
 
     def _skip_to_magic(self, pos: int) -> int:
-        """The next 4-aligned node magic at or after pos; stray non-0xFF bytes are counted."""
+        """The next 4-aligned node magic at or after pos; gaps holding non-0xFF bytes are slack."""
+        start = pos
+        stray = False
         while pos < self.size:
             self.stream.seek(pos)
             chunk = self.stream.read(SCAN_CHUNK)
@@ -154,10 +159,14 @@ class _Scanner:
             while at >= 0 and at % 4:
                 at = chunk.find(self.magic, at + 1)
             gap = chunk if at < 0 else chunk[:at]
-            self.img.counts["stray_bytes"] += len(gap) - gap.count(0xFF)
+            stray = stray or gap.count(0xFF) != len(gap)
             if at >= 0:
+                if stray:
+                    self.img.slack.append((start, pos + at - start))
                 return pos + at
             pos += len(chunk) - len(chunk) % 4 if len(chunk) >= 4 else len(chunk)
+        if stray:
+            self.img.slack.append((start, self.size - start))
         return pos
 
     def _node(self, ntype: int, node: bytes, pos: int) -> None:
@@ -358,8 +367,14 @@ class Jffs2Format:
             charge_contents(ctx, total, size, self.name)
             root = tree.meta(ROOT)
         ctx.keep(stream)
+        # Slack that runs to the end of the image is compared as trailing data instead.
+        slack = tuple(r for r in img.slack if r[0] + r[1] < size)
         return Listing(
-            format=self.name, members=tuple(members), fields=_fields(img) + root_fields(root)
+            format=self.name,
+            members=tuple(members),
+            fields=_fields(img) + root_fields(root),
+            trailing=(img.end, size - img.end) if img.end < size else None,
+            slack=slack,
         )
 
     def _member(self, tree: _Tree, path: str, ino: int) -> Member:
@@ -376,7 +391,7 @@ class Jffs2Format:
 def _fields(img: _Image) -> tuple[Field, ...]:
     c = img.counts
     layout = ("cleanmarkers", "padding_nodes", "summary_nodes", "obsolete_nodes")
-    strict = ("bad_crc_nodes", "unknown_nodes", "stray_bytes")
+    strict = ("bad_crc_nodes", "unknown_nodes")
     return (
         Field("byte_order", "little" if img.endian == "<" else "big", Rule.LAYOUT),
         *(Field(name, str(c[name]), Rule.LAYOUT) for name in layout),

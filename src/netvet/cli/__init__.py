@@ -1,0 +1,1 @@
+"""The command line: a thin Typer layer that parses, calls the library, renders and exits."""
