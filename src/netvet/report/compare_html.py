@@ -91,7 +91,7 @@ def _locations(locs: tuple[Location, ...]) -> str:
         "<tr>"
         + _cell(loc.section)
         + _cell(loc.symbol)
-        + _cell(loc.offset, num=True)
+        + _cell(loc.offset, num=loc.section != "lines")
         + _cell(loc.length)
         + _cell(loc.detail)
         + "</tr>"

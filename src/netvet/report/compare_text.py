@@ -49,10 +49,11 @@ def format_location(loc: Location) -> str:
         parts.append(f"section {printable(loc.section)}")
     if loc.symbol is not None:
         parts.append(f"symbol {printable(loc.symbol)}")
+    lines = loc.section == "lines"  # text findings locate by line number and line count
     if loc.offset is not None:
-        parts.append(f"offset {loc.offset:#x}")
+        parts.append(f"line {loc.offset}" if lines else f"offset {loc.offset:#x}")
     if loc.length is not None:
-        parts.append(f"length {loc.length}")
+        parts.append(f"{loc.length} line(s)" if lines else f"length {loc.length}")
     if loc.detail is not None:
         parts.append(f"detail {printable(loc.detail)}")
     return "  ".join(parts) or "(location unknown)"
