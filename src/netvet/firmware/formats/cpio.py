@@ -212,6 +212,21 @@ def _members(stream: BinaryIO, entries: list[_Entry]) -> tuple[list[Member], lis
     return members, notes
 
 
+# Member name of a compressed archive appended after the last trailer (no cpio name can hold
+# "~" first and this suffix, and it sorts after every real path).
+APPENDED = "~appended-compressed-archive"
+# gzip, xz, zstd, lz4 frame, lz4 legacy, bzip2, lzop: what the kernel's initramfs unpacker takes.
+_COMPRESSED_MAGICS = (
+    b"\x1f\x8b",
+    b"\xfd7zXZ",
+    b"\x28\xb5\x2f\xfd",
+    b"\x04\x22\x4d\x18",
+    b"\x02\x21\x4c\x18",
+    b"BZh",
+    b"\x89LZO",
+)
+
+
 def _opener(stream: BinaryIO, off: int, length: int) -> Opener:
     return lambda: view(stream, off, length)
 
@@ -250,6 +265,19 @@ class Cpio:
         if len(variants) > 1:
             notes.append(f"{len(variants)} concatenated cpio archives")
         fields = (Field("variant", ",".join(variants), Rule.LAYOUT),)
+        if nonzero < size and _read(stream, nonzero, 6).startswith(_COMPRESSED_MAGICS):
+            # A kernel initramfs: an uncompressed early cpio (microcode) followed by the
+            # compressed main archive. Walk it as a member rather than compare it as raw bytes.
+            members.append(
+                Member(
+                    APPENDED,
+                    Kind.FILE,
+                    size=size - nonzero,
+                    opener=_opener(stream, nonzero, size - nonzero),
+                    offset=nonzero,
+                )
+            )
+            return Listing(self.name, tuple(members), fields, None, tuple(notes))
         trailing = (end, size - end) if end < size else None
         return Listing(self.name, tuple(members), fields, trailing, tuple(notes))
 
