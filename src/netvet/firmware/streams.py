@@ -6,27 +6,32 @@ import io
 from typing import BinaryIO
 
 
-class SubStream(io.RawIOBase):
-    """Bytes `[offset, offset+length)` of `base`, with a position of its own.
-
-    Several views may share one base: each read seeks the base first. Closing a view leaves the
-    base open (the walk context owns it).
-    """
-
-    def __init__(self, base: BinaryIO, offset: int, length: int) -> None:
-        super().__init__()
-        if offset < 0 or length < 0:
-            raise ValueError("negative offset or length")
-        self._base = base
-        self._offset = offset
-        self._length = length
-        self._pos = 0
+class Reader(io.RawIOBase):
+    """A readable, seekable raw stream whose subclasses only define `read`, `seek` and `tell`."""
 
     def readable(self) -> bool:
         return True
 
     def seekable(self) -> bool:
         return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        return self.read(-1)
+
+
+class PositionedReader(Reader):
+    """A Reader of `size` bytes that keeps its own position: subclasses only define `read`,
+    which reads from `self._pos` (no further than `self._size`) and advances it."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self._size = size
+        self._pos = 0
 
     def tell(self) -> int:
         return self._pos
@@ -37,7 +42,7 @@ class SubStream(io.RawIOBase):
         elif whence == io.SEEK_CUR:
             new = self._pos + pos
         elif whence == io.SEEK_END:
-            new = self._length + pos
+            new = self._size + pos
         else:
             raise ValueError(f"bad whence {whence}")
         if new < 0:
@@ -45,8 +50,23 @@ class SubStream(io.RawIOBase):
         self._pos = new
         return new
 
+
+class SubStream(PositionedReader):
+    """Bytes `[offset, offset+length)` of `base`, with a position of its own.
+
+    Several views may share one base: each read seeks the base first. Closing a view leaves the
+    base open (the walk context owns it).
+    """
+
+    def __init__(self, base: BinaryIO, offset: int, length: int) -> None:
+        super().__init__(length)
+        if offset < 0 or length < 0:
+            raise ValueError("negative offset or length")
+        self._base = base
+        self._offset = offset
+
     def read(self, size: int | None = -1) -> bytes:
-        remaining = self._length - self._pos
+        remaining = self._size - self._pos
         if remaining <= 0:
             return b""
         if size is None or size < 0 or size > remaining:
@@ -56,16 +76,9 @@ class SubStream(io.RawIOBase):
         self._pos += len(data)
         return data
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def readall(self) -> bytes:
-        return self.read(-1)
-
+    # Not in the base class: __len__ makes an empty stream falsy, which other readers never were.
     def __len__(self) -> int:
-        return self._length
+        return self._size
 
 
 def stream_size(stream: BinaryIO) -> int:

@@ -7,10 +7,12 @@ byte budgets after a few megabytes, never after allocating the whole output.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import BinaryIO, Protocol
 
+from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats.base import Decoded
 from netvet.firmware.model import Field, Rule
 
 IN_CHUNK = 16 << 10  # compressed bytes read per step: the ratio check lags by at most this
@@ -74,6 +76,41 @@ def drain(
         if out:
             yield out
     return pos - len(dec.unused_data or b"")  # lz4.frame says None for none
+
+
+def decode_concatenated(
+    stream: BinaryIO,
+    size: int,
+    ctx: WalkContext,
+    fmt: str,
+    *,
+    header: Callable[[int], dict[str, str]],
+    decode: Callable[[int, Progress], Generator[bytes, None, int]],
+    next_start: Callable[[int], int | None],
+    rules: dict[str, Rule],
+    count_name: str,
+) -> Decoded:
+    """Decode units (members, streams, frames) written one after another, spooled as one stream.
+
+    For the unit at offset `pos`: `header(pos)` gives its header fields, `decode(pos, progress)`
+    yields its bytes and returns where it ends, and `next_start(end)` where the next unit starts,
+    or None when what follows is not one: the bytes after the last unit are trailing data.
+    """
+    headers: list[dict[str, str]] = []
+    progress = Progress()
+    end = 0
+
+    def units() -> Generator[bytes, None, None]:
+        nonlocal end
+        pos: int | None = 0
+        while pos is not None:
+            ctx.check_time()  # an empty unit produces no output, so spool would never check
+            headers.append(header(pos))
+            end = yield from decode(pos, progress)
+            pos = next_start(end)
+
+    out = ctx.spool(units(), fmt, consumed=progress)
+    return Decoded(out, merge_fields(headers, rules, count_name), trailing(end, size))
 
 
 def peek(stream: BinaryIO, offset: int, length: int) -> bytes:

@@ -18,7 +18,8 @@ from typing import BinaryIO, TypeVar
 
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, FirmwareError
-from netvet.firmware.model import Field, Kind, Meta, Opener, Rule, clean_name
+from netvet.firmware.model import Field, Kind, Member, Meta, Opener, Rule, clean_name
+from netvet.firmware.streams import PositionedReader, Reader
 
 N = TypeVar("N")
 
@@ -62,7 +63,7 @@ def quiet_ubireader(fmt: str) -> Iterator[None]:
         raise CorruptContainer(f"{fmt}: {lines[-1] if lines else 'fatal error'}") from exc
 
 
-class GuardedStream(io.RawIOBase):
+class GuardedStream(Reader):
     """A member's content stream whose parser errors surface as CorruptContainer."""
 
     def __init__(self, inner: BinaryIO, what: str) -> None:
@@ -70,23 +71,9 @@ class GuardedStream(io.RawIOBase):
         self._inner = inner
         self._what = what
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
     def read(self, size: int | None = -1) -> bytes:
         with parser_errors(self._what):
             return self._inner.read(-1 if size is None else size)
-
-    def readall(self) -> bytes:
-        return self.read(-1)
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
 
     def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
         with parser_errors(self._what):
@@ -184,17 +171,30 @@ def root_fields(meta: Meta) -> tuple[Field, ...]:
     )
 
 
-def charge_contents(ctx: WalkContext, total: int, image_size: int, fmt: str) -> None:
-    """Charge the declared size of all file contents once, at listing time.
+def list_tree(
+    root: N,
+    children: Callable[[N], Iterable[tuple[str | bytes, N]]],
+    dir_key: Callable[[N], Hashable | None],
+    make_member: Callable[[str, N], Member],
+    ctx: WalkContext,
+    fmt: str,
+    image_size: int,
+) -> tuple[Member, ...]:
+    """The members of every node `walk` finds below `root`, their contents charged at once.
 
-    Reading a member produces its declared size (decompressed, or zeros for holes), so the sum is
-    what the walk will expand. A tiny image declaring terabytes is refused here, before any read.
+    Reading a member produces its declared size (decompressed, or zeros for holes), so the sum of
+    file sizes is what the walk will expand: a tiny image declaring terabytes is refused here,
+    before any read.
     """
+    found = walk(root, children, dir_key, ctx, fmt)
+    members = tuple(make_member(path, node) for path, node in found)
+    total = sum(member.size for member in members if member.kind is Kind.FILE)
     ctx.check_ratio(total, image_size, f"{fmt} contents")
     ctx.charge(total)
+    return members
 
 
-class ExtentStream(io.RawIOBase):
+class ExtentStream(PositionedReader):
     """A file assembled from extents decoded only when read; gaps read as zeros.
 
     `extents` are (start, length, load) sorted by start and not overlapping; `load()` returns the
@@ -205,29 +205,11 @@ class ExtentStream(io.RawIOBase):
     def __init__(
         self, size: int, extents: list[tuple[int, int, Callable[[], bytes]]], what: str
     ) -> None:
-        super().__init__()
-        self._size = size
+        super().__init__(size)
         self._extents = extents
         self._starts = [start for start, _, _ in extents]
         self._what = what
-        self._pos = 0
         self._cached: tuple[int, bytes] | None = None
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        if base + pos < 0:
-            raise ValueError("negative seek position")
-        self._pos = base + pos
-        return self._pos
 
     def _extent(self, index: int) -> bytes:
         if self._cached is None or self._cached[0] != index:
@@ -251,11 +233,3 @@ class ExtentStream(io.RawIOBase):
             out.append(piece)
             self._pos += len(piece)
         return b"".join(out)
-
-    def readall(self) -> bytes:
-        return self.read(-1)
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)

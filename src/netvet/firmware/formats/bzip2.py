@@ -11,7 +11,7 @@ from collections.abc import Generator
 from typing import BinaryIO
 
 from netvet.firmware.context import WalkContext
-from netvet.firmware.formats._codec import Progress, drain, merge_fields, peek, trailing
+from netvet.firmware.formats._codec import Progress, decode_concatenated, drain, peek
 from netvet.firmware.formats.base import Decoded
 from netvet.firmware.model import Rule
 
@@ -38,24 +38,20 @@ class Bzip2:
         return _is_header(head)
 
     def open(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Decoded:
-        headers: list[dict[str, str]] = []
-        progress = Progress()
-        end = [0]
+        def decode(pos: int, progress: Progress) -> Generator[bytes, None, int]:
+            return drain(stream, pos, size, bz2.BZ2Decompressor(), progress, "bzip2", _ERRORS)
 
-        def streams() -> Generator[bytes, None, None]:
-            pos = 0
-            while True:
-                ctx.check_time()
-                headers.append({"block_size": f"{chr(peek(stream, pos + 3, 1)[0])}00k"})
-                dec = bz2.BZ2Decompressor()
-                pos = yield from drain(stream, pos, size, dec, progress, "bzip2", _ERRORS)
-                end[0] = pos
-                if not _is_header(peek(stream, pos, 10)):
-                    return
-
-        out = ctx.spool(streams(), "bzip2", consumed=progress)
-        fields = merge_fields(headers, {"block_size": Rule.COMPRESSION}, "streams")
-        return Decoded(out, fields, trailing(end[0], size))
+        return decode_concatenated(
+            stream,
+            size,
+            ctx,
+            "bzip2",
+            header=lambda pos: {"block_size": f"{chr(peek(stream, pos + 3, 1)[0])}00k"},
+            decode=decode,
+            next_start=lambda end: end if _is_header(peek(stream, end, 10)) else None,
+            rules={"block_size": Rule.COMPRESSION},
+            count_name="streams",
+        )
 
 
 FORMAT = Bzip2()

@@ -17,11 +17,10 @@ from dissect.cramfs.cramfs import CramFS, INode
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import (
-    charge_contents,
     guarded_opener,
     kind_of,
+    list_tree,
     parser_errors,
-    walk,
 )
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 
@@ -98,18 +97,12 @@ class CramfsFormat:
     def list(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Listing:
         with parser_errors(self.name):
             fs = self._open(stream, size)
-            members = []
-            total = 0
-            for path, node in walk(fs.root, _children, _dir_key, ctx, self.name):
-                member = self._member(path, node)
-                total += member.size
-                members.append(member)
-            charge_contents(ctx, total, size, self.name)
+            members = list_tree(fs.root, _children, _dir_key, self._member, ctx, self.name, size)
             root = _meta(fs.root)
         ctx.keep(stream)
         return Listing(
             format=self.name,
-            members=tuple(members),
+            members=members,
             fields=_fields(fs)
             + (
                 Field("root.mode", oct(root.mode or 0), Rule.STRICT),

@@ -14,6 +14,7 @@ import io
 import stat
 import struct
 from collections.abc import Iterator
+from functools import partial
 from typing import BinaryIO
 from uuid import UUID
 
@@ -24,13 +25,12 @@ from dissect.util.stream import RunlistStream
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import (
-    charge_contents,
     decode_dev,
     guarded_opener,
     kind_of,
+    list_tree,
     parser_errors,
     root_fields,
-    walk,
 )
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 
@@ -241,15 +241,8 @@ class ExtFormat:
     def list(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Listing:
         with parser_errors(self.name):
             fs = self._open(stream, size)
-            members = []
-            total = 0
-            for path, node in walk(
-                fs.root, lambda n: _children(fs, n), self._dir_key, ctx, self.name
-            ):
-                member = self._member(fs, path, node)
-                total += member.size if member.kind is Kind.FILE else 0
-                members.append(member)
-            charge_contents(ctx, total, size, self.name)
+            children, member = partial(_children, fs), partial(self._member, fs)
+            members = list_tree(fs.root, children, self._dir_key, member, ctx, self.name, size)
             root = _meta(fs, fs.root, _xattrs(fs, fs.root))
             fields = _fields(fs)
         ctx.keep(stream)
@@ -259,7 +252,7 @@ class ExtFormat:
             notes.append("the journal holds unreplayed changes: listed as before replay")
         return Listing(
             format=self.name,
-            members=tuple(members),
+            members=members,
             fields=fields + root_fields(root),
             trailing=(end, size - end) if size > end else None,
             notes=tuple(notes),

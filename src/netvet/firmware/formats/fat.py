@@ -16,7 +16,7 @@ from dissect.fat.fat import FAT, FATFS, DirectoryEntry, RootDirectory
 
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
-from netvet.firmware.formats._fs import charge_contents, guarded_opener, parser_errors, walk
+from netvet.firmware.formats._fs import guarded_opener, list_tree, parser_errors
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 
 
@@ -95,19 +95,13 @@ class FatFormat:
     def list(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Listing:
         with parser_errors(self.name):
             fs = self._open(stream, size)
-            members = []
-            total = 0
-            for path, node in walk(fs.root, _children, _dir_key, ctx, self.name):
-                member = self._member(path, node)
-                total += member.size
-                members.append(member)
-            charge_contents(ctx, total, size, self.name)
+            members = list_tree(fs.root, _children, _dir_key, self._member, ctx, self.name, size)
             fields = _fields(fs)
         ctx.keep(stream)
         end = fs.total_sectors * fs.sector_size
         return Listing(
             format=self.name,
-            members=tuple(members),
+            members=members,
             fields=fields,
             trailing=(end, size - end) if size > end else None,
         )

@@ -15,13 +15,7 @@ from typing import BinaryIO
 
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer
-from netvet.firmware.formats._codec import (
-    Progress,
-    drain,
-    merge_fields,
-    peek,
-    trailing,
-)
+from netvet.firmware.formats._codec import Progress, decode_concatenated, drain, peek
 from netvet.firmware.formats.base import Decoded
 from netvet.firmware.model import Rule
 
@@ -117,26 +111,22 @@ class Gzip:
         return head.startswith(MAGIC) and len(head) > 3 and not head[3] & 0xE0
 
     def open(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Decoded:
-        headers: list[dict[str, str]] = []
-        progress = Progress()
-        end = [0]
+        def decode(pos: int, progress: Progress) -> Generator[bytes, None, int]:
+            return drain(stream, pos, size, _Inflate(), progress, "gzip", (zlib.error,))
 
-        def members() -> Generator[bytes, None, None]:
-            pos = 0
-            while True:
-                ctx.check_time()  # empty members produce no output, so spool never checks
-                headers.append(_header(stream, pos))
-                pos = yield from drain(
-                    stream, pos, size, _Inflate(), progress, "gzip", (zlib.error,)
-                )
-                end[0] = pos
-                # Another member follows only if its magic does (gzip(1) treats the rest as
-                # trailing garbage); anything else is reported as trailing bytes.
-                if peek(stream, pos, 3) != MAGIC:
-                    return
-
-        out = ctx.spool(members(), "gzip", consumed=progress)
-        return Decoded(out, merge_fields(headers, _RULES, "members"), trailing(end[0], size))
+        return decode_concatenated(
+            stream,
+            size,
+            ctx,
+            "gzip",
+            header=lambda pos: _header(stream, pos),
+            decode=decode,
+            # Another member follows only if its magic does (gzip(1) treats the rest as
+            # trailing garbage); anything else is reported as trailing bytes.
+            next_start=lambda end: end if peek(stream, end, 3) == MAGIC else None,
+            rules=_RULES,
+            count_name="members",
+        )
 
 
 FORMAT = Gzip()

@@ -22,6 +22,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import BinaryIO
 
 from lzallright import LZOCompressor
@@ -30,12 +31,11 @@ from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import (
     ExtentStream,
-    charge_contents,
     decode_dev,
     kind_of,
+    list_tree,
     parser_errors,
     root_fields,
-    walk,
 )
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 
@@ -358,20 +358,15 @@ class Jffs2Format:
             stream.seek(0)
             img = _Scanner(stream, size, _endian(stream.read(2)), ctx).run()
             tree = _Tree(img, stream)
-            members = []
-            total = 0
-            for path, ino in walk(ROOT, tree.children, tree.dir_key, ctx, self.name):
-                member = self._member(tree, path, ino)
-                total += member.size
-                members.append(member)
-            charge_contents(ctx, total, size, self.name)
+            member = partial(self._member, tree)
+            members = list_tree(ROOT, tree.children, tree.dir_key, member, ctx, self.name, size)
             root = tree.meta(ROOT)
         ctx.keep(stream)
         # Slack that runs to the end of the image is compared as trailing data instead.
         slack = tuple(r for r in img.slack if r[0] + r[1] < size)
         return Listing(
             format=self.name,
-            members=tuple(members),
+            members=members,
             fields=_fields(img) + root_fields(root),
             trailing=(img.end, size - img.end) if img.end < size else None,
             slack=slack,

@@ -22,8 +22,8 @@ from netvet.firmware.errors import CorruptContainer
 from netvet.firmware.formats._codec import (
     OUT_CHUNK,
     Progress,
+    decode_concatenated,
     drain,
-    merge_fields,
     peek,
     trailing,
 )
@@ -65,23 +65,22 @@ class Lz4:
     def open(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Decoded:
         if peek(stream, 0, 4) == LEGACY_MAGIC:
             return _legacy(stream, size, ctx)
-        headers: list[dict[str, str]] = []
-        progress = Progress()
-        end = [0]
 
-        def frames() -> Generator[bytes, None, None]:
-            pos = 0
-            while True:
-                ctx.check_time()
-                headers.append(_frame_fields(stream, pos))
-                dec = lz4.frame.LZ4FrameDecompressor()
-                pos = yield from drain(stream, pos, size, dec, progress, "lz4", (RuntimeError,))
-                end[0] = pos
-                if peek(stream, pos, 4) != FRAME_MAGIC:
-                    return
+        def decode(pos: int, progress: Progress) -> Generator[bytes, None, int]:
+            dec = lz4.frame.LZ4FrameDecompressor()
+            return drain(stream, pos, size, dec, progress, "lz4", (RuntimeError,))
 
-        out = ctx.spool(frames(), "lz4", consumed=progress)
-        return Decoded(out, merge_fields(headers, _RULES, "frames"), trailing(end[0], size))
+        return decode_concatenated(
+            stream,
+            size,
+            ctx,
+            "lz4",
+            header=lambda pos: _frame_fields(stream, pos),
+            decode=decode,
+            next_start=lambda end: end if peek(stream, end, 4) == FRAME_MAGIC else None,
+            rules=_RULES,
+            count_name="frames",
+        )
 
 
 def _legacy(stream: BinaryIO, size: int, ctx: WalkContext) -> Decoded:

@@ -13,7 +13,7 @@ import io
 import lzma
 import struct
 import zlib
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import BinaryIO
 
 import lz4.block
@@ -25,13 +25,12 @@ from lzallright import LZOCompressor
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import (
-    charge_contents,
     decode_dev,
     guarded_opener,
     kind_of,
+    list_tree,
     parser_errors,
     root_fields,
-    walk,
 )
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 
@@ -241,19 +240,14 @@ class SquashfsFormat:
         with parser_errors(self.name):
             fs = _SquashFS(stream, size)
             xattrs = _Xattrs(fs)
-            members = []
-            total = 0
-            for path, node in walk(fs.root, _children, _dir_key, ctx, self.name):
-                member = self._member(path, node, xattrs)
-                total += member.size if member.kind is Kind.FILE else 0
-                members.append(member)
-            charge_contents(ctx, total, size, self.name)
+            member = partial(self._member, xattrs=xattrs)
+            members = list_tree(fs.root, _children, _dir_key, member, ctx, self.name, size)
             root = _meta(fs.root, xattrs)
         ctx.keep(stream)
         trailing = (fs.sb.bytes_used, size - fs.sb.bytes_used) if size > fs.sb.bytes_used else None
         return Listing(
             format=self.name,
-            members=tuple(members),
+            members=members,
             fields=_fields(fs.sb) + root_fields(root),
             trailing=trailing,
         )

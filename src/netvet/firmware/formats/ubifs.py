@@ -18,6 +18,7 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import BinaryIO
 
 import zstandard
@@ -44,13 +45,12 @@ from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import (
     ExtentStream,
-    charge_contents,
     decode_dev,
     kind_of,
+    list_tree,
     parser_errors,
     quiet_ubireader,
     root_fields,
-    walk,
 )
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 
@@ -268,17 +268,14 @@ class UbifsFormat:
             if fs.leb_size <= 0 or fs.master_node is None:
                 raise NotThisFormat("ubifs: no usable superblock or master node")
             tree = _Tree(fs, _index(fs, ctx), stream)
-            members = []
-            total = 0
-            for path, num in walk(UBIFS_ROOT_INO, tree.children, tree.dir_key, ctx, self.name):
-                member = self._member(tree, path, num)
-                total += member.size
-                members.append(member)
-            charge_contents(ctx, total, size, self.name)
+            member = partial(self._member, tree)
+            members = list_tree(
+                UBIFS_ROOT_INO, tree.children, tree.dir_key, member, ctx, self.name, size
+            )
             root = tree.meta(UBIFS_ROOT_INO)
             fields = _fields(fs)
         ctx.keep(stream)
-        return Listing(format=self.name, members=tuple(members), fields=fields + root_fields(root))
+        return Listing(format=self.name, members=members, fields=fields + root_fields(root))
 
     def _member(self, tree: _Tree, path: str, num: int) -> Member:
         meta = tree.meta(num)

@@ -17,8 +17,8 @@ from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._codec import (
     OUT_CHUNK,
     Progress,
+    decode_concatenated,
     drain,
-    merge_fields,
     peek,
     trailing,
 )
@@ -84,6 +84,15 @@ def _block_fields(stream: BinaryIO, offset: int) -> dict[str, str]:
     return fields
 
 
+def _stream_fields(stream: BinaryIO, offset: int) -> dict[str, str]:
+    """The integrity check of the stream at `offset`, with its first block's fields."""
+    flags = peek(stream, offset + 6, 2)
+    if len(flags) < 2:
+        raise CorruptContainer("xz: truncated stream header")
+    fields = {"check": _CHECKS.get(flags[1] & 0x0F, f"id {flags[1] & 0x0F}")}
+    return fields | _block_fields(stream, offset + 12)
+
+
 def _skip_padding(stream: BinaryIO, pos: int, size: int) -> int:
     """Past xz stream padding: NUL bytes in groups of four (spec section 2.2)."""
     start = pos
@@ -128,28 +137,25 @@ class Xz:
         return self._alone(stream, size, ctx)
 
     def _xz(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Decoded:
-        headers: list[dict[str, str]] = []
-        progress = Progress()
-        end = [0]
+        def decode(pos: int, progress: Progress) -> Generator[bytes, None, int]:
+            dec = lzma.LZMADecompressor(lzma.FORMAT_XZ, memlimit=MEMLIMIT)
+            return drain(stream, pos, size, dec, progress, "xz", _ERRORS)
 
-        def streams() -> Generator[bytes, None, None]:
-            pos = 0
-            while True:
-                ctx.check_time()
-                flags = peek(stream, pos + 6, 2)
-                if len(flags) < 2:
-                    raise CorruptContainer("xz: truncated stream header")
-                fields = {"check": _CHECKS.get(flags[1] & 0x0F, f"id {flags[1] & 0x0F}")}
-                headers.append(fields | _block_fields(stream, pos + 12))
-                dec = lzma.LZMADecompressor(lzma.FORMAT_XZ, memlimit=MEMLIMIT)
-                pos = yield from drain(stream, pos, size, dec, progress, "xz", _ERRORS)
-                end[0] = pos
-                pos = _skip_padding(stream, pos, size)
-                if peek(stream, pos, 6) != XZ_MAGIC:
-                    return
+        def next_start(end: int) -> int | None:
+            pos = _skip_padding(stream, end, size)
+            return pos if peek(stream, pos, 6) == XZ_MAGIC else None
 
-        out = ctx.spool(streams(), "xz", consumed=progress)
-        return Decoded(out, merge_fields(headers, _RULES, "streams"), trailing(end[0], size))
+        return decode_concatenated(
+            stream,
+            size,
+            ctx,
+            "xz",
+            header=lambda pos: _stream_fields(stream, pos),
+            decode=decode,
+            next_start=next_start,
+            rules=_RULES,
+            count_name="streams",
+        )
 
     def _alone(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Decoded:
         header = _alone_header(peek(stream, 0, 14))

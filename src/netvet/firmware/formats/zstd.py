@@ -21,9 +21,8 @@ from netvet.firmware.formats._codec import (
     IN_CHUNK,
     OUT_CHUNK,
     Progress,
-    merge_fields,
+    decode_concatenated,
     peek,
-    trailing,
 )
 from netvet.firmware.formats.base import Decoded
 from netvet.firmware.model import Rule
@@ -89,23 +88,18 @@ class Zstd:
         return head.startswith(MAGIC)
 
     def open(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Decoded:
-        headers: list[dict[str, str]] = []
-        progress = Progress()
-        end = [0]
         dctx = zstandard.ZstdDecompressor()
-
-        def frames() -> Generator[bytes, None, None]:
-            pos = 0
-            while True:
-                ctx.check_time()
-                headers.append(_fields(stream, pos))
-                pos = yield from _frame(dctx, stream, pos, size, progress)
-                end[0] = pos
-                if peek(stream, pos, 4) != MAGIC:
-                    return
-
-        out = ctx.spool(frames(), "zstd", consumed=progress)
-        return Decoded(out, merge_fields(headers, _RULES, "frames"), trailing(end[0], size))
+        return decode_concatenated(
+            stream,
+            size,
+            ctx,
+            "zstd",
+            header=lambda pos: _fields(stream, pos),
+            decode=lambda pos, progress: _frame(dctx, stream, pos, size, progress),
+            next_start=lambda end: end if peek(stream, end, 4) == MAGIC else None,
+            rules=_RULES,
+            count_name="frames",
+        )
 
 
 FORMAT = Zstd()
