@@ -5,6 +5,10 @@ without an output bound (a crafted block could expand to gigabytes), only knows 
 `backports.zstd` package, and does not read the xattr table. `_SquashFS` therefore sets up the
 same tables with a bounded decompressor of ours (zstd via `zstandard`), and `_xattrs` reads the
 xattr table (squashfs-tools' xattr.h layout) so `security.capability` is compared.
+
+`_FileStream` works around dissect.squashfs 1.12 re-reading a file's tail-end fragment once per
+buffered read (its fragment branch never moves to the next run): on images of many small files
+that was a third of netvet's time. The bytes it returns are the same.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import BinaryIO
 import lz4.block
 import zstandard
 from dissect.squashfs.c_squashfs import c_squashfs
-from dissect.squashfs.squashfs import INode, SquashFS
+from dissect.squashfs.squashfs import FileStream, INode, SquashFS
 from lzallright import LZOCompressor
 
 from netvet.firmware.context import WalkContext
@@ -261,8 +265,26 @@ class SquashfsFormat:
             kind,
             _meta(node, xattrs),
             size=node.size or 0,
-            opener=guarded_opener(node.open, f"{self.name}: {path}"),
+            opener=guarded_opener(partial(_FileStream, node), f"{self.name}: {path}"),
         )
+
+
+class _FileStream(FileStream):
+    """dissect's file stream, reading the tail-end fragment once per request."""
+
+    def _read(self, offset: int, length: int) -> bytes:
+        if self.fragment == c_squashfs.SQUASHFS_INVALID_FRAG:
+            return super()._read(offset, length)
+        full = (self.size // self.block_size) * self.block_size  # bytes held in whole blocks
+        out = b""
+        if offset < full:
+            n = min(length, full - offset)
+            out = super()._read(offset, n)
+            offset, length = offset + n, length - n
+        if length > 0 and offset >= full:
+            tail = self.fs._read_fragment(self.fragment, self.fragment_offset, self.size - full)
+            out += tail[offset - full : offset - full + length]
+        return out
 
 
 FORMAT = SquashfsFormat()
