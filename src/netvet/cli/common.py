@@ -88,7 +88,17 @@ def write_atomic(path: Path, text: str) -> None:
     The temporary file sits in the same directory (os.replace is atomic only within one
     filesystem) and gets the permissions a plain open() would have given. Raises NetvetError
     naming `path` (not the temporary name) when the file cannot be written.
+
+    A target that exists and is not a regular file (/dev/null, a FIFO, /dev/stdout) is written
+    in place: replacing it would swap a device node for a file.
     """
+    if path.exists() and not path.is_file():
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+        except OSError as exc:
+            raise NetvetError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        return
     directory = path.parent if str(path.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from concurrent.futures import Executor, Future
+from functools import partial
 from typing import BinaryIO
 
 from netvet.firmware.context import CHUNK, WalkContext
@@ -81,3 +84,31 @@ class Blob:
             while chunk := stream.read(CHUNK):
                 h.update(chunk)
         return h.hexdigest()
+
+
+class FileBlob(Blob):
+    """A whole input file: size and head known at once, sha256 computed on a worker thread.
+
+    hashlib and file reads release the GIL, so hashing a large image overlaps with the walk.
+    """
+
+    __slots__ = ("_future",)
+
+    def __init__(self, name: str, file_path: str, ctx: WalkContext, pool: Executor) -> None:
+        super().__init__(name, partial(_open_file, file_path), ctx)
+        with open(file_path, "rb") as f:
+            self.head = f.read(PROBE_SIZE)
+            self.size = os.fstat(f.fileno()).st_size
+        self._future: Future[str] = pool.submit(_sha256_file, file_path)
+
+    def _hash(self) -> None:
+        self._sha256 = self._future.result()
+
+
+def _open_file(path: str) -> BinaryIO:
+    return open(path, "rb")  # noqa: SIM115 - the caller closes it
+
+
+def _sha256_file(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()

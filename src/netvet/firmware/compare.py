@@ -9,15 +9,15 @@ node ends IDENTICAL, EQUIVALENT, DIFFERENT or NOT_COMPARED; the last two make th
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
-from typing import BinaryIO
 
 from netvet.errors import InputError
-from netvet.firmware.blob import Blob
+from netvet.firmware.blob import Blob, FileBlob
 from netvet.firmware.content import DigestClaim, Within, explain
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import FirmwareError, LimitExceeded
@@ -85,9 +85,15 @@ class Engine:
             same = ref.sha256 == dep.sha256
         except (OSError, FirmwareError, EOFError, ValueError) as exc:
             return self.not_compared(path, f"could not read: {exc}")
-        self._count_bytes(ref.size + dep.size)
+        self.count_bytes(ref.size + dep.size)
         if same:
             return self.node(Node.IDENTICAL)
+        return self.differ(path, ref, dep, depth, within)
+
+    def differ(
+        self, path: str, ref: Blob, dep: Blob, depth: int = 0, within: Within | None = None
+    ) -> Node:
+        """Compare two byte streams already known to differ."""
         if depth > self.limits.max_depth:
             return self.not_compared(
                 path, f"nesting deeper than --max-depth ({self.limits.max_depth})"
@@ -185,7 +191,7 @@ class Engine:
         )
         return self.node(Node.NOT_COMPARED)
 
-    def _count_bytes(self, n: int) -> None:
+    def count_bytes(self, n: int) -> None:
         self.tally.bytes_read += n
         if self.progress is not None:
             self.progress(n)
@@ -205,10 +211,6 @@ class Engine:
 
 def _image_info(path: str, blob: Blob, fmt: str) -> ImageInfo:
     return ImageInfo(path=path, size=blob.size, sha256=blob.sha256, format=fmt)
-
-
-def _file_opener(path: str) -> BinaryIO:
-    return open(path, "rb")  # noqa: SIM115 - the caller closes it
 
 
 def compare(
@@ -234,14 +236,26 @@ def compare(
             raise InputError(f"{p}: {exc.strerror}") from exc
     started = time.monotonic()
     engine = Engine(limits, progress)
+    old_gc = gc.get_threshold()
+    # Parsers keep reference cycles per inode (dissect caches each INode's listdir on itself):
+    # with tens of thousands of inodes the default gen-0 threshold makes the collector rescan a
+    # growing heap, a third of the run. Collect less often while comparing; restored below.
+    gc.set_threshold(max(old_gc[0], 100_000), *old_gc[1:])
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="netvet-hash")
     try:
-        ref = Blob(os.path.basename(ref_path), partial(_file_opener, ref_path), engine.ref_ctx)
-        dep = Blob(os.path.basename(dep_path), partial(_file_opener, dep_path), engine.dep_ctx)
+        # The images' own digests are for the report; the walk needs them only when the sizes
+        # match (maybe identical), so otherwise they are computed beside the walk.
+        ref = FileBlob(os.path.basename(ref_path), ref_path, engine.ref_ctx, pool)
+        dep = FileBlob(os.path.basename(dep_path), dep_path, engine.dep_ctx, pool)
+        if ref.size == dep.size:
+            engine.blobs(ref.path, ref, dep)
+        else:
+            engine.count_bytes(ref.size + dep.size)
+            engine.differ(ref.path, ref, dep)
         try:
             same = ref.sha256 == dep.sha256
         except OSError as exc:
             raise InputError(f"cannot read input: {exc}") from exc
-        engine.blobs(ref.path, ref, dep)
         engine.settle()
         findings = tuple(sorted((_settled_node(f) for f in engine.findings), key=_order))
         t = engine.tally
@@ -263,6 +277,8 @@ def compare(
             stats=stats,
         )
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        gc.set_threshold(*old_gc)
         engine.close()
 
 
