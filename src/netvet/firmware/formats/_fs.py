@@ -39,16 +39,25 @@ def parser_errors(fmt: str) -> Iterator[None]:
     """Re-raise any parser failure inside the block as CorruptContainer naming `fmt`."""
     try:
         yield
-    except FirmwareError:
-        raise
-    except RecursionError as exc:  # a cyclic index/extent tree in a corrupt image
-        raise CorruptContainer(f"{fmt}: structure nests too deeply (cycle?)") from exc
     except BaseException as exc:
-        # pyo3 extensions raise PanicException (a BaseException) on some corrupt input
-        if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+        error = as_corrupt(exc, fmt)
+        if error is exc:
             raise
-        detail = f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__}"
-        raise CorruptContainer(f"{fmt}: {detail} (truncated or malformed data)") from exc
+        raise error from exc
+
+
+def as_corrupt(exc: BaseException, fmt: str) -> BaseException:
+    """The error to raise for a parser failure: CorruptContainer naming `fmt`, or `exc` itself
+    when it is ours already or not a parser failure (KeyboardInterrupt, SystemExit)."""
+    if isinstance(exc, FirmwareError):
+        return exc
+    if isinstance(exc, RecursionError):  # a cyclic index/extent tree in a corrupt image
+        return CorruptContainer(f"{fmt}: structure nests too deeply (cycle?)")
+    # pyo3 extensions raise PanicException (a BaseException) on some corrupt input
+    if not isinstance(exc, Exception) and type(exc).__name__ != "PanicException":
+        return exc
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__}"
+    return CorruptContainer(f"{fmt}: {detail} (truncated or malformed data)")
 
 
 @contextmanager
@@ -71,13 +80,24 @@ class GuardedStream(Reader):
         self._inner = inner
         self._what = what
 
+    # try/except rather than `with parser_errors()`: these run once per read of every file.
     def read(self, size: int | None = -1) -> bytes:
-        with parser_errors(self._what):
+        try:
             return self._inner.read(-1 if size is None else size)
+        except BaseException as exc:
+            error = as_corrupt(exc, self._what)
+            if error is exc:
+                raise
+            raise error from exc
 
     def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
-        with parser_errors(self._what):
+        try:
             return self._inner.seek(pos, whence)
+        except BaseException as exc:
+            error = as_corrupt(exc, self._what)
+            if error is exc:
+                raise
+            raise error from exc
 
     def tell(self) -> int:
         return self._inner.tell()

@@ -41,6 +41,7 @@ from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 MAGIC = b"hsqs"
 META_SIZE = c_squashfs.SQUASHFS_METADATA_SIZE
 NO_XATTR = 0xFFFFFFFF
+_NO_FRAGMENT = c_squashfs.SQUASHFS_INVALID_FRAG  # cstruct constants are slow to look up
 COMPRESSORS = {1: "gzip", 2: "lzma", 3: "lzo", 4: "xz", 5: "lz4", 6: "zstd"}
 XATTR_PREFIXES = {0: "user.", 1: "trusted.", 2: "security."}
 MAX_XATTRS = 4096  # per inode; the kernel's own limit on the value list is 64 KiB
@@ -273,7 +274,7 @@ class _FileStream(FileStream):
     """dissect's file stream, reading the tail-end fragment once per request."""
 
     def _read(self, offset: int, length: int) -> bytes:
-        if self.fragment == c_squashfs.SQUASHFS_INVALID_FRAG:
+        if self.fragment == _NO_FRAGMENT:
             return super()._read(offset, length)
         full = (self.size // self.block_size) * self.block_size  # bytes held in whole blocks
         out = b""
