@@ -1,0 +1,100 @@
+"""What every importer returns: the file's rows as a polars frame, which columns hold the
+canonical fields, and the import report.
+
+The frame keeps every original column under its own name. Columns read from text formats are
+strings (nothing is re-typed: "007" stays "007"); Parquet columns keep their types. Formats
+without columns of their own (snmpwalk, CycloneDX, NetBox JSON) name theirs after the canonical
+fields. The frame is lazy so that large CSV and Parquet files stream through identification
+instead of being held in memory whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from netvet.errors import InputError
+from netvet.inventory.errors import InventoryError
+from netvet.inventory.importers.fields import FIELDS, FieldMap
+from netvet.inventory.importers.report import ImportReport
+
+
+class UnreadableInventory(InventoryError, InputError):
+    """The file cannot be read as an inventory at all (missing, empty, wrong format)."""
+
+
+@dataclass(slots=True)
+class Inventory:
+    """An imported inventory."""
+
+    frame: pl.LazyFrame
+    fields: FieldMap
+    report: ImportReport
+
+    def collect(self) -> pl.DataFrame:
+        """All rows in memory (for small inventories and tests)."""
+        return self.frame.collect()
+
+    def canonical(self) -> pl.DataFrame:
+        """The canonical fields only, as strings (null where absent); several MAC columns are
+        joined by blanks. For inspection and tests: identification works on `frame`."""
+        schema = self.frame.collect_schema()
+        exprs = []
+        for name in FIELDS:
+            texts = [as_text(c, schema[c]) for c in self.fields.all(name)]
+            if not texts:
+                exprs.append(pl.lit(None, pl.String).alias(name))
+            else:
+                joined = pl.concat_str(texts, separator=" ", ignore_nulls=True)
+                exprs.append((texts[0] if len(texts) == 1 else joined).alias(name))
+        return self.frame.select(exprs).collect()
+
+
+def as_text(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A column as text whatever its type (lists joined by blanks)."""
+    if dtype == pl.String:
+        return pl.col(column)
+    if isinstance(dtype, pl.List):
+        return pl.col(column).cast(pl.List(pl.String), strict=False).list.join(" ")
+    return pl.col(column).cast(pl.String, strict=False)
+
+
+def frame_from_records(records: Iterable[Mapping[str, Any]], columns: list[str]) -> pl.DataFrame:
+    """A string frame from row dicts, keeping `columns` in order (missing values are null)."""
+    data: dict[str, list[str | None]] = {c: [] for c in columns}
+    for record in records:
+        for c in columns:
+            value = record.get(c)
+            data[c].append(None if value is None else str(value))
+    return pl.DataFrame(data, schema={c: pl.String for c in columns})
+
+
+def check_file(path: Path) -> None:
+    """`UnreadableInventory` unless `path` is a readable, non-empty regular file."""
+    if not path.is_file():
+        raise UnreadableInventory(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise UnreadableInventory(f"{path}: empty file")
+
+
+def unique_names(names: Iterable[object]) -> tuple[list[str], list[str]]:
+    """Header cells as unique, non-empty column names, and notes about what was renamed."""
+    out: list[str] = []
+    notes: list[str] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(names, 1):
+        name = "" if raw is None else str(raw).strip()
+        base = name or f"column_{i}"
+        candidate, n = base, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{base}_{n}"
+        if candidate != name:
+            notes.append(f"header cell {i} {name!r} renamed {candidate!r}")
+        seen.add(candidate)
+        out.append(candidate)
+    return out, notes

@@ -1,0 +1,210 @@
+"""Row signals reduced to small lookup keys with polars expressions, so that millions of rows
+cost a few vectorised passes and Python only ever sees distinct keys.
+
+- MAC: the common spellings (colon or dash separated octets, Cisco dotted, bare hex) become the
+  24-bit OUI as 6 hex digits, or 9 hex digits (36 bits) inside the OUIs the IEEE RA carved into
+  MA-M/MA-S blocks, so the longest-prefix lookup can still be done once per key. "ZERO" marks
+  the all-zero placeholder. Any other spelling (octets without leading zeros, several MACs in
+  one cell, garbage) is kept as `RAW:<text>` for Python to read with `registry.mac.parse_mac`
+  (and report when malformed). Several MAC columns give their keys sorted and joined by `JOIN`.
+- sysDescr: the first vendor word it contains (see `matchers.TokenIndex`), lower-cased.
+- manufacturer, model, sysObjectID: the text, trimmed; Python reads each distinct value once
+  (a sysObjectID in any form `registry.pen.parse_oid` takes).
+- date: the row's purchase/installation date reduced to a *period*: the number of ownership
+  boundary days (divestitures, acquisitions in the vendor families) on or before it. Rows of
+  one period judge ownership alike. Accepted: ISO `2021-03-04` (a time may follow),
+  `2021/03/04`, `04.03.2021`, `20210304`, and `D/M/YYYY` or `M/D/YYYY` when only one reading
+  is a valid date or both agree; `03/04/2021` is ambiguous and reported. Parquet date and
+  datetime columns are used as they are.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+
+import polars as pl
+
+from netvet.inventory.families import Families
+
+HEX = "[0-9A-Fa-f]"
+_FULL = (
+    rf"^{HEX}{{2}}(?::{HEX}{{2}}){{5}}$|^{HEX}{{2}}(?:-{HEX}{{2}}){{5}}$"
+    rf"|^{HEX}{{4}}\.{HEX}{{4}}\.{HEX}{{4}}$|^{HEX}{{12}}$"
+)
+LIST_SEPARATORS = r"[\s,;|]+"
+RAW = "RAW:"
+JOIN = "\x1f"  # between the keys of several MAC columns (RAW text may hold any printable)
+ZERO = "ZERO"
+
+
+def present(expr: pl.Expr) -> pl.Expr:
+    """Trimmed text, null when blank."""
+    text = expr.str.strip_chars()
+    return pl.when(text.str.len_bytes() > 0).then(text)
+
+
+def mac_normal(expr: pl.Expr) -> pl.Expr:
+    """A MAC in one of the common spellings as 12 upper-case hex digits, else null."""
+    text = expr.str.strip_chars()
+    return pl.when(text.str.contains(_FULL)).then(
+        text.str.replace_all(r"[:.\-]", "").str.to_uppercase()
+    )
+
+
+def mac_key(normal: pl.Expr, text: pl.Expr, carved: pl.Series) -> pl.Expr:
+    """The OUI lookup key of a MAC value (see the module docstring), from its `mac_normal`
+    form (computed once beforehand: polars would evaluate it once per use here) and its
+    text; `carved` holds the 6-digit prefixes whose keys take 9 digits."""
+    text = text.str.strip_chars()
+    return (
+        pl.when(text.str.len_bytes() == 0)
+        .then(None)
+        .when(normal.is_null())
+        .then(RAW + text)
+        .when(normal == "000000000000")
+        .then(pl.lit(ZERO))
+        .when(normal.str.slice(0, 6).is_in(carved.implode()))
+        .then(normal.str.slice(0, 9))
+        .otherwise(normal.str.slice(0, 6))
+    )
+
+
+def joined_keys(keys: list[pl.Expr]) -> pl.Expr:
+    """One key for several MAC columns: their keys, distinct, sorted, joined by `JOIN`."""
+    listed = pl.concat_list(keys).list.drop_nulls()
+    joined = listed.list.unique().list.sort().list.join(JOIN)
+    return pl.when(joined.str.len_bytes() > 0).then(joined)
+
+
+def oui_key(value: int, carved: frozenset[str]) -> str:
+    """`mac_key` for one parsed address (Python side, for RAW values)."""
+    if value == 0:
+        return ZERO
+    digits = f"{value:012X}"
+    return digits[:9] if digits[:6] in carved else digits[:6]
+
+
+def token_key(expr: pl.Expr, pattern: str) -> pl.Expr:
+    """The first vendor word of free text, lower-cased with single blanks."""
+    found = expr.str.extract(pattern, 1)
+    return found.str.to_lowercase().str.replace_all(r"\s+", " ")
+
+
+class Periods:
+    """Ownership boundaries of the vendor families, and the representative day of each period
+    between them (any day of a period gives the same answer to `Hit.active_on`)."""
+
+    def __init__(self, families: Families) -> None:
+        days: set[dt.date] = set()
+        for family in families:
+            for member in family.members:
+                for bound in (member.valid_from, member.valid_to):
+                    if bound:
+                        first, last = span(bound)
+                        days |= {first, last, last + dt.timedelta(days=1)}
+        self.breaks = sorted(days)
+
+    def index(self, day: dt.date) -> int:
+        """The period of `day`: how many boundaries fall on or before it."""
+        return bisect.bisect_right(self.breaks, day)
+
+    def expr(self, dates: pl.Expr) -> pl.Expr:
+        """Period index of each date (null stays null)."""
+        if not self.breaks:
+            return pl.when(dates.is_not_null()).then(pl.lit(0, pl.Int32))
+        count = pl.sum_horizontal([(dates >= b).cast(pl.Int32) for b in self.breaks])
+        return pl.when(dates.is_not_null()).then(count)  # sum_horizontal counts nulls as 0
+
+    def day(self, index: int) -> dt.date:
+        """A day of period `index`."""
+        if index <= 0:
+            return self.breaks[0] - dt.timedelta(days=1) if self.breaks else dt.date(1970, 1, 1)
+        return self.breaks[index - 1]
+
+
+def span(text: str) -> tuple[dt.date, dt.date]:
+    """First and last day a YYYY, YYYY-MM or YYYY-MM-DD bound may mean."""
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        day = dt.date(*parts)
+        return day, day
+    if len(parts) == 2:
+        first = dt.date(parts[0], parts[1], 1)
+        following = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        return first, following - dt.timedelta(days=1)
+    return dt.date(parts[0], 1, 1), dt.date(parts[0], 12, 31)
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y")
+_SLASHED = ("%d/%m/%Y", "%m/%d/%Y")
+
+
+def date_formats(sample: list[str]) -> tuple[str, ...]:
+    """The formats a column's sample is written in (all of them for an empty sample), so that
+    the vectorised parse only tries those: a file keeps one convention. Day/month order is
+    settled when a sample value can only be read one way."""
+    found: list[str] = []
+    for fmt in DATE_FORMATS:
+        for text in sample:
+            try:
+                dt.datetime.strptime(_first(text, fmt), fmt)
+            except ValueError:
+                continue
+            found.append(fmt)
+            break
+    if all(f in found for f in _SLASHED):
+        only = {f for f in _SLASHED if any(_reads_only(t, f) for t in sample)}
+        if len(only) == 1:
+            found.remove(next(f for f in _SLASHED if f not in only))
+    return tuple(found) or DATE_FORMATS
+
+
+def _first(text: str, fmt: str) -> str:
+    word = text.strip().split(" ")[0] if text.strip() else ""
+    return word[:10] if fmt in ("%Y-%m-%d", "%Y/%m/%d") else word
+
+
+def _reads_only(text: str, fmt: str) -> bool:
+    """Whether `text` is a date in `fmt` but not in the other day/month order."""
+    other = _SLASHED[1 - _SLASHED.index(fmt)]
+    try:
+        dt.datetime.strptime(_first(text, fmt), fmt)
+    except ValueError:
+        return False
+    try:
+        dt.datetime.strptime(_first(text, other), other)
+    except ValueError:
+        return True
+    return False
+
+
+def parse_dates(
+    expr: pl.Expr, dtype: pl.DataType, formats: tuple[str, ...] = DATE_FORMATS
+) -> pl.Expr:
+    """A column of dates as polars dates, trying `formats` (see the module docstring); a value
+    both day/month orders read differently is null (ambiguous)."""
+    if dtype == pl.Date:
+        return expr
+    if isinstance(dtype, pl.Datetime):
+        return expr.dt.date()
+    text = present(expr.cast(pl.String, strict=False))
+    first = text.str.extract(r"^(\S+)", 1)  # only built into the expression where needed
+    tries = []
+    for fmt in formats:
+        if fmt in _SLASHED:
+            continue
+        # ISO forms: the date is the first ten characters, whatever time follows.
+        source = text.str.slice(0, 10) if fmt in ("%Y-%m-%d", "%Y/%m/%d") else first
+        parsed = source.str.to_date(fmt, strict=False)
+        if fmt == "%Y%m%d":
+            parsed = pl.when(first.str.contains(r"^\d{8}$")).then(parsed)
+        tries.append(parsed)
+    readings = [first.str.to_date(f, strict=False) for f in _SLASHED if f in formats]
+    if len(readings) == 2:
+        dmy, mdy = readings
+        ambiguous = dmy.is_not_null() & mdy.is_not_null() & (dmy != mdy)
+        tries.append(pl.when(ambiguous).then(None).otherwise(pl.coalesce(dmy, mdy)))
+    else:
+        tries += readings
+    return pl.coalesce(tries) if len(tries) > 1 else tries[0]
