@@ -8,7 +8,8 @@
 # Environment:
 #   RUNS=3                   runs per tool and pair
 #   PAIRS="big small"        which pairs
-#   TOOLS="baseline baseline-stock netvet diffoscope"
+#   TOOLS="baseline baseline-stock netvet netvet-serial diffoscope"
+#                            (netvet-serial: netvet with NETVET_NO_PARALLEL=1, no worker process)
 #   TIMEOUT=1800             seconds before a run is killed and recorded as timed out
 #   PY=.venv/bin/python  NETVET=.venv/bin/netvet
 #
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-3}
 PAIRS=${PAIRS:-"big small"}
-TOOLS=${TOOLS:-"baseline baseline-stock netvet diffoscope"}
+TOOLS=${TOOLS:-"baseline baseline-stock netvet netvet-serial diffoscope"}
 TIMEOUT=${TIMEOUT:-1800}
 PY=${PY:-.venv/bin/python}
 NETVET=${NETVET:-.venv/bin/netvet}
@@ -63,6 +64,10 @@ for pair in $PAIRS; do
                 # file + rename), which must not be pointed at a device node.
                 measure "$pair" netvet "$run" -- "$NETVET" firmware compare "$ref" "$dep" \
                     --format json --output "$WORK/$pair-netvet.json" --no-progress ;;
+            netvet-serial)  # the same without the worker process that lists the deployed side
+                measure "$pair" netvet-serial "$run" -- env NETVET_NO_PARALLEL=1 "$NETVET" \
+                    firmware compare "$ref" "$dep" --format json \
+                    --output "$WORK/$pair-netvet-serial.json" --no-progress ;;
             diffoscope)
                 measure "$pair" diffoscope "$run" -- diffoscope "$ref" "$dep" \
                     --text "$WORK/$pair-diffoscope.txt" ;;

@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-TOOLS = ("baseline", "baseline-stock", "netvet", "diffoscope")
+TOOLS = ("baseline", "baseline-stock", "netvet", "netvet-serial", "diffoscope")
+NETVETS = ("netvet", "netvet-serial")  # netvet-serial: NETVET_NO_PARALLEL=1 (no worker process)
 TARGET_VS_DIFFOSCOPE = 0.5
 TARGET_VS_BASELINE = 1.2
 # (peer, target ratio or None for information only)
@@ -41,6 +42,11 @@ def wall(runs: list[dict[str, Any]]) -> tuple[float, bool]:
     return statistics.median(r["wall_s"] for r in runs), any(r["timed_out"] for r in runs)
 
 
+def cpu_of(runs: list[dict[str, Any]]) -> float:
+    """Median CPU time (user + system, children included)."""
+    return statistics.median(r["user_s"] + r["sys_s"] for r in runs)
+
+
 def fmt_wall(runs: list[dict[str, Any]]) -> str:
     median, timed_out = wall(runs)
     return f">{median:.0f} (timed out)" if timed_out else f"{median:.2f}"
@@ -51,8 +57,8 @@ def detected(work: Path, pair: str, tool: str, manifest: dict[str, Any]) -> str:
     name = str(change.get("file", "")).rsplit("/", 1)[-1]
     if tool.startswith("baseline") or not name:
         return "n/a"
-    if tool == "netvet":
-        report = work / f"{pair}-netvet.json"
+    if tool in NETVETS:
+        report = work / f"{pair}-{tool}.json"
         if not report.exists():
             return "no report"
         data = json.loads(report.read_text())
@@ -97,7 +103,7 @@ def table(work: Path) -> str:
                 continue
             walls = [r["wall_s"] for r in rs]
             rss = statistics.median(r["peak_rss_kb"] for r in rs) / 1024
-            cpu = statistics.median(r["user_s"] + r["sys_s"] for r in rs)
+            cpu = cpu_of(rs)
             load = statistics.median(r.get("load1_before", float("nan")) for r in rs)
             exits = ",".join(sorted({str(r["exit"]) for r in rs}))
             found = detected(work, pair, tool, manifest)
@@ -108,12 +114,12 @@ def table(work: Path) -> str:
             )
     out += [
         "",
-        "| pair | netvet / diffoscope (target <= 0.5) | netvet / baseline (target <= 1.2) "
-        "| netvet / baseline-stock (information) |",
-        "|---|---|---|---|",
+        "| pair | tool | / diffoscope (target <= 0.5) | / baseline (target <= 1.2) "
+        "| / baseline-stock (information) | / baseline by CPU time (information) |",
+        "|---|---|---|---|---|---|",
     ]
-    for pair in pairs:
-        nv = runs.get((pair, "netvet"))
+    for pair, tool in ((p, t) for p in pairs for t in NETVETS):
+        nv = runs.get((pair, tool))
         if not nv:
             continue
         cells = []
@@ -130,7 +136,9 @@ def table(work: Path) -> str:
                 continue
             met = "met" if ratio <= target else f"missed by {ratio / target - 1:.0%}"
             cells.append(f"{bound}{ratio:.2f} ({met})")
-        out.append(f"| {pair} | " + " | ".join(cells) + " |")
+        base = runs.get((pair, "baseline"))
+        cells.append(f"{cpu_of(nv) / cpu_of(base):.2f}" if base else "not measured")
+        out.append(f"| {pair} | {tool} | " + " | ".join(cells) + " |")
     sessions = sorted({r.get("session", "") for rs in runs.values() for r in rs})
     if len(sessions) > 1:  # tools measured at different times: say so under the tables
         out += ["", "Rows come from several sessions: " + ", ".join(sessions)]

@@ -18,17 +18,41 @@ MAX_IN_MEMORY = 512 << 20
 
 
 class Blob:
-    """Bytes of one entry on one side. `sha256`, `head` and `size` come from one full read."""
+    """Bytes of one entry on one side. `sha256`, `head` and `size` come from one full read.
 
-    __slots__ = ("_sha256", "ctx", "head", "opener", "path", "size")
+    A caller that already knows the digest (the prefetch worker hashed the entry in another
+    process) passes `sha256` and `size`: then nothing is read until a closer look needs the bytes,
+    and `head` is read on first use (only entries that differ are ever probed).
+    """
 
-    def __init__(self, path: str, opener: Opener, ctx: WalkContext) -> None:
+    __slots__ = ("_head", "_sha256", "ctx", "opener", "path", "size")
+
+    def __init__(
+        self,
+        path: str,
+        opener: Opener,
+        ctx: WalkContext,
+        sha256: str | None = None,
+        size: int = 0,
+    ) -> None:
         self.path = path
         self.opener = opener
         self.ctx = ctx
-        self.head = b""
-        self.size = 0
-        self._sha256: str | None = None
+        self._head: bytes | None = None
+        self.size = size
+        self._sha256 = sha256
+
+    @property
+    def head(self) -> bytes:
+        """The first PROBE_SIZE bytes, for format probes."""
+        if self._head is None:
+            if self._sha256 is None:
+                self._hash()
+            else:
+                with self.open() as stream:
+                    self._head = _read_up_to(stream, PROBE_SIZE)
+        assert self._head is not None
+        return self._head
 
     def open(self) -> BinaryIO:
         stream = self.opener()
@@ -56,7 +80,7 @@ class Blob:
                 h.update(chunk)
                 size += len(chunk)
                 self.ctx.check_time()
-        self._sha256, self.head, self.size = h.hexdigest(), head, size
+        self._sha256, self._head, self.size = h.hexdigest(), head, size
 
     def read(self) -> bytes:
         """The whole content, for analysers; bounded so a huge entry cannot exhaust memory."""
@@ -90,19 +114,39 @@ class FileBlob(Blob):
     """A whole input file: size and head known at once, sha256 computed on a worker thread.
 
     hashlib and file reads release the GIL, so hashing a large image overlaps with the walk.
+    Without a `pool` the digest is computed on first use, in the caller's thread.
     """
 
-    __slots__ = ("_future",)
+    __slots__ = ("_file", "_future")
 
-    def __init__(self, name: str, file_path: str, ctx: WalkContext, pool: Executor) -> None:
+    def __init__(
+        self, name: str, file_path: str, ctx: WalkContext, pool: Executor | None = None
+    ) -> None:
         super().__init__(name, partial(_open_file, file_path), ctx)
         with open(file_path, "rb") as f:
-            self.head = f.read(PROBE_SIZE)
+            self._head = f.read(PROBE_SIZE)
             self.size = os.fstat(f.fileno()).st_size
-        self._future: Future[str] = pool.submit(_sha256_file, file_path)
+        self._file = file_path
+        self._future: Future[str] | None = (
+            pool.submit(_sha256_file, file_path) if pool is not None else None
+        )
 
     def _hash(self) -> None:
-        self._sha256 = self._future.result()
+        if self._future is None:
+            self._sha256 = _sha256_file(self._file)
+        else:
+            self._sha256 = self._future.result()
+
+
+def _read_up_to(stream: BinaryIO, n: int) -> bytes:
+    """Up to `n` bytes from the start of `stream` (raw streams may return short reads)."""
+    out = b""
+    while len(out) < n:
+        chunk = stream.read(n - len(out))
+        if not chunk:
+            break
+        out += chunk
+    return out
 
 
 def _open_file(path: str) -> BinaryIO:

@@ -5,6 +5,9 @@ IDENTICAL and never opened; others are peeled of compression, listed as containe
 member by member (by path, then by content for moves), or handed to a content analyser. Every
 node ends IDENTICAL, EQUIVALENT, DIFFERENT or NOT_COMPARED; the last two make the verdict
 `different`.
+
+On two or more cores the deployed input file's top container is listed and hashed by a worker
+process while this one does the reference (prefetch.py); the findings are the same without it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import FirmwareError, LimitExceeded
 from netvet.firmware.limits import Limits
 from netvet.firmware.listing import compare_listings
+from netvet.firmware.model import Listing
+from netvet.firmware.prefetch import Prefetch, Unavailable, prehash, servable, wanted
 from netvet.firmware.result import (
     Change,
     Comparison,
@@ -71,6 +76,8 @@ class Engine:
         # path -> outermost format seen there, per side (for the report's image summary)
         self.formats: dict[str, str] = {}
         self.dep_formats: dict[str, str] = {}
+        # Lists and hashes the deployed input file in another process (prefetch.py), if used.
+        self.prefetch: Prefetch | None = None
 
     # -- entry points --------------------------------------------------------------------------
     def blobs(
@@ -121,8 +128,7 @@ class Engine:
             self.dep_formats.setdefault(path, dep_peeled[0].codec)
         if ref_peeled or dep_peeled:
             return self._layers(path, ref, dep, ref_peeled, dep_peeled, depth)
-        ref_list = open_container(ref, self.ref_ctx)
-        dep_list = open_container(dep, self.dep_ctx)
+        ref_list, dep_list = self._listings(ref, dep)
         if ref_list is not None:
             self.formats.setdefault(path, ref_list.format)
         if dep_list is not None:
@@ -146,6 +152,21 @@ class Engine:
             )
             return self.node(Node.DIFFERENT)
         return self.content(path, ref, dep, within)
+
+    def _listings(self, ref: Blob, dep: Blob) -> tuple[Listing | None, Listing | None]:
+        """Both sides listed; the deployed one by the worker when it serves `dep` (the input file),
+        the reference's members then hashed here meanwhile."""
+        pf = self.prefetch
+        if pf is None or pf.blob is not dep:
+            return open_container(ref, self.ref_ctx), open_container(dep, self.dep_ctx)
+        pf.begin()
+        ref_list = open_container(ref, self.ref_ctx)
+        if ref_list is not None:
+            ref_list = prehash(ref_list, self.ref_ctx)
+        try:
+            return ref_list, pf.listing(self.dep_ctx)
+        except Unavailable:
+            return ref_list, open_container(dep, self.dep_ctx)
 
     def _layers(
         self,
@@ -205,6 +226,8 @@ class Engine:
         self.pending.clear()
 
     def close(self) -> None:
+        if self.prefetch is not None:
+            self.prefetch.close()  # before dep_ctx removes the worker's temporary directory
         self.ref_ctx.close()
         self.dep_ctx.close()
 
@@ -218,22 +241,28 @@ def compare(
     deployed: str | os.PathLike[str],
     limits: Limits | None = None,
     progress: Progress | None = None,
+    parallel: bool | None = None,
 ) -> Comparison:
     """Compare a reference image with a deployed one; the library's main entry point.
 
     Raises InputError when either file cannot be opened at all; everything wrong *inside* the
-    images becomes a finding.
+    images becomes a finding. `parallel` says whether the deployed image may be listed by a
+    worker process (prefetch.py); None decides by image sizes, idle cores and NETVET_NO_PARALLEL.
+    The result is the same either way.
     """
     limits = limits or Limits()
     ref_path, dep_path = os.fspath(reference), os.fspath(deployed)
+    sizes = []
     for p in (ref_path, dep_path):
         if not os.path.isfile(p):
             raise InputError(f"{p}: not a readable file")
         try:
-            with open(p, "rb"):
-                pass
+            with open(p, "rb") as f:
+                sizes.append(os.fstat(f.fileno()).st_size)
         except OSError as exc:
             raise InputError(f"{p}: {exc.strerror}") from exc
+    # Decided before the hashing threads start: wanted() counts the tasks running now.
+    use_worker = wanted(parallel, *sizes)
     started = time.monotonic()
     engine = Engine(limits, progress)
     old_gc = gc.get_threshold()
@@ -243,13 +272,19 @@ def compare(
     gc.set_threshold(max(old_gc[0], 100_000), *old_gc[1:])
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="netvet-hash")
     try:
-        # The images' own digests are for the report; the walk needs them only when the sizes
-        # match (maybe identical), so otherwise they are computed beside the walk.
+        # The images' own digests are for the report; the walk needs them only when sizes and
+        # first bytes match (maybe identical), so otherwise they are computed beside the walk.
         ref = FileBlob(os.path.basename(ref_path), ref_path, engine.ref_ctx, pool)
         dep = FileBlob(os.path.basename(dep_path), dep_path, engine.dep_ctx, pool)
-        if ref.size == dep.size:
+        if use_worker and servable(dep):
+            engine.prefetch = Prefetch(dep, dep_path, limits, engine.dep_ctx.tmpdir)
+        if ref.size == dep.size and ref.head == dep.head:
             engine.blobs(ref.path, ref, dep)
         else:
+            # Surely different (the digests are still computed, for the report): start the
+            # worker now so its start-up overlaps this process's work.
+            if engine.prefetch is not None:
+                engine.prefetch.begin()
             engine.count_bytes(ref.size + dep.size)
             engine.differ(ref.path, ref, dep)
         try:

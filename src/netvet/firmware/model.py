@@ -77,6 +77,9 @@ class Member:
     size: int = 0
     opener: Opener | None = None
     offset: int | None = None  # position in the parent, for regions and embedded images
+    # sha256 of the content when already known (hashed by the prefetch worker, or ahead of the
+    # match): it spares the comparison a read; None means "hash it when needed".
+    sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
