@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from netvet import __version__
-from netvet.cli import firmware
+from netvet.cli import firmware, inventory, policy, registry
 
 app = typer.Typer(
     name="netvet",
@@ -24,8 +24,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Sub-apps, one per question; add `inventory`, `policy`, `audit`, `registry` here when they exist.
+# Sub-apps, one per question (an `audit` sub-app joins them with issue 4).
 app.add_typer(firmware.app, name="firmware")
+app.add_typer(inventory.app, name="inventory")
+app.add_typer(policy.app, name="policy")
+app.add_typer(registry.app, name="registry")
 
 
 def _version(value: bool) -> None:

@@ -18,7 +18,7 @@ from typing import BinaryIO, TypeVar
 
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, FirmwareError
-from netvet.firmware.model import Field, Kind, Member, Meta, Opener, Rule, clean_name
+from netvet.firmware.model import Field, Kind, Member, Meta, Opener, Rule
 from netvet.firmware.streams import PositionedReader, Reader
 
 N = TypeVar("N")
@@ -111,8 +111,13 @@ def guarded_opener(factory: Callable[[], BinaryIO], what: str) -> Opener:
     """An opener that builds a fresh stream from `factory` on every call, guarded."""
 
     def opener() -> BinaryIO:
-        with parser_errors(what):
+        try:  # not `with parser_errors()`: this runs once per file compared
             inner = factory()
+        except BaseException as exc:
+            error = as_corrupt(exc, what)
+            if error is exc:
+                raise
+            raise error from exc
         return GuardedStream(inner, what)  # type: ignore[return-value]
 
     return opener
@@ -154,7 +159,9 @@ def walk(
         prefix, node = stack.pop()
         ctx.check_time()
         for name, child in children(node):
-            path = clean_name(f"{prefix}/{component(name)}")
+            # component() leaves no separator, NUL or dot-name, so joining keeps the path clean
+            part = component(name)
+            path = f"{prefix}/{part}" if prefix else part
             if path in paths:
                 raise CorruptContainer(f"{fmt}: {path!r} is listed twice")
             paths.add(path)
