@@ -19,7 +19,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 
 from netvet.cli.common import EXIT_FOUND, EXIT_OK, fail, run_guarded
@@ -38,6 +37,8 @@ from netvet.inventory.snmp_config import (
 from netvet.report.safe import printable
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from netvet.inventory.discover import DiscoveryResult
 
 app = typer.Typer(
@@ -404,6 +405,8 @@ def _discovered_rows(
     results: list[DiscoveryResult], identify: bool
 ) -> tuple[pl.DataFrame, list[str]]:
     """The devices as a frame (identified unless told not to) and the summary lines."""
+    import polars as pl  # imported here: every netvet command would pay for it at start-up
+
     from netvet.inventory.discover import ROW_KEYS, identify_rows
 
     rows = identify_rows(results)
