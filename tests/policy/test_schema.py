@@ -253,3 +253,12 @@ def test_the_documented_custom_policy(tmp_path: Path, families: Families) -> Non
     cap = pack.rules[1]
     assert cap.vendors.mode is VendorMode.ANY and cap.scope.domains == frozenset({Domain.RAN})
     assert cap.effects[0].percent == 30 and cap.effects[0].day == dt.date(2027, 7, 1)
+
+
+def test_deep_flow_nesting_is_refused_before_parsing() -> None:
+    from netvet.policy.marked import MarkedError, load_marked
+
+    with pytest.raises(MarkedError, match="nested too deeply"):
+        load_marked("x: '\n" + "[" * 200_000)
+    value, _ = load_marked("a: '[[[[' # [[[[\nb: [[1]]\n")
+    assert value == {"a": "[[[[", "b": [[1]]}

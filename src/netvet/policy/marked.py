@@ -33,7 +33,8 @@ class MarkedError(ValueError):
 
 def load_marked(text: str) -> tuple[Any, dict[Path, int]]:
     """Parse one YAML document into values and a map from value path to its 1-based line."""
-    loader = yaml.SafeLoader(text)
+    _refuse_deep_flow(text)
+    loader = _Loader(text)
     try:
         _refuse_aliases(text)
         node = loader.get_single_node()
@@ -56,9 +57,45 @@ def load_marked(text: str) -> tuple[Any, dict[Path, int]]:
 def _refuse_aliases(text: str) -> None:
     """Refuse aliases before composing, naming the alias's own line (the composed tree only
     knows where the anchor was)."""
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.AliasEvent):
             raise MarkedError(event.start_mark.line + 1, "anchors and aliases are not supported")
+
+
+# libyaml's parser when present: PyYAML's pure-Python scanner is quadratic on hostile input.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MAX_FLOW_DEPTH = 64
+
+
+def _refuse_deep_flow(text: str) -> None:
+    """Refuse flow collections nested deeper than any policy needs, before any parser sees
+    them: `[[[[...` costs PyYAML time and recursion far beyond its size. Brackets inside quotes
+    (on one line) and comments do not count."""
+    depth = 0
+    quote = ""
+    comment = False
+    line = 1
+    for ch in text:
+        if ch == "\n":  # a stray apostrophe in a plain scalar must not hide the next lines
+            line += 1
+            comment = False
+            quote = ""
+            continue
+        if comment:
+            continue
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            comment = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                raise MarkedError(line, "nested too deeply")
+        elif ch in "]}":
+            depth = max(0, depth - 1)
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
