@@ -120,7 +120,7 @@ class Hit:
         return in_period(self.member.valid_from, self.member.valid_to, day)
 
 
-def _bounds(text: str) -> tuple[dt.date, dt.date]:
+def date_bounds(text: str) -> tuple[dt.date, dt.date]:
     """First and last day a YYYY, YYYY-MM or YYYY-MM-DD date may mean."""
     parts = [int(p) for p in text.split("-")]
     if len(parts) == 3:
@@ -138,13 +138,13 @@ def in_period(valid_from: str | None, valid_to: str | None, day: dt.date) -> boo
     already outside. None when `day` falls inside a partial date's range."""
     answer: bool | None = True
     if valid_from is not None:
-        first, last = _bounds(valid_from)
+        first, last = date_bounds(valid_from)
         if day < first:
             return False
         if day < last:
             answer = None
     if valid_to is not None:
-        first, last = _bounds(valid_to)
+        first, last = date_bounds(valid_to)
         if day > last or (day == last == first):
             return False
         if day >= first:

@@ -25,7 +25,7 @@ import datetime as dt
 
 import polars as pl
 
-from netvet.inventory.families import Families
+from netvet.inventory.families import Families, date_bounds
 
 HEX = "[0-9A-Fa-f]"
 _FULL = (
@@ -101,7 +101,7 @@ class Periods:
             for member in family.members:
                 for bound in (member.valid_from, member.valid_to):
                     if bound:
-                        first, last = span(bound)
+                        first, last = date_bounds(bound)
                         days |= {first, last, last + dt.timedelta(days=1)}
         self.breaks = sorted(days)
 
@@ -121,19 +121,6 @@ class Periods:
         if index <= 0:
             return self.breaks[0] - dt.timedelta(days=1) if self.breaks else dt.date(1970, 1, 1)
         return self.breaks[index - 1]
-
-
-def span(text: str) -> tuple[dt.date, dt.date]:
-    """First and last day a YYYY, YYYY-MM or YYYY-MM-DD bound may mean."""
-    parts = [int(p) for p in text.split("-")]
-    if len(parts) == 3:
-        day = dt.date(*parts)
-        return day, day
-    if len(parts) == 2:
-        first = dt.date(parts[0], parts[1], 1)
-        following = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
-        return first, following - dt.timedelta(days=1)
-    return dt.date(parts[0], 1, 1), dt.date(parts[0], 12, 31)
 
 
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y")
