@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from netvet.cli.common import EXIT_ERROR, EXIT_OK, fail, run_guarded, write_atomic, write_stdout
-from netvet.policy import PolicyError, available_packs, load_pack, load_packs
+from netvet.policy.errors import PolicyError
 from netvet.policy.model import Domain, Pack
 from netvet.report.safe import printable
 from netvet.report.stance_labels import StanceReport
@@ -151,6 +151,8 @@ def compare_command(
         from netvet.policy.stance import compare_jurisdictions, gaps
 
         try:
+            from netvet.policy.loader import load_packs
+
             packs = _in_force(load_packs(codes, extra_paths=policy_file or ()), day)
         except PolicyError as exc:
             _policy_fail(exc)
@@ -168,6 +170,8 @@ def list_command() -> None:
     """List the shipped policy packs: code, rule count, facts checked as of, name."""
 
     def work() -> int:
+        from netvet.policy.loader import available_packs, load_packs
+
         codes = available_packs()
         packs = load_packs(codes)  # in the order asked for
         lines = [f"{'code':<5} {'rules':>5}  {'as of':<10}  name"]
@@ -190,6 +194,8 @@ def validate_command(
     bad = False
     for path in files:
         try:
+            from netvet.policy.loader import load_pack
+
             pack = load_pack(path)
         except PolicyError as exc:
             bad = True
