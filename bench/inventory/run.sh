@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# netvet inventory identify on 10 million generated rows vs DuckDB copying the same CSV (read
+# and write, no work in between). RUNS interleaved runs of each (default 3); wall, CPU and
+# peak RSS from /usr/bin/time -v; a markdown table of medians at the end.
+#
+#   bash bench/inventory/run.sh            # ROWS=10000000 RUNS=3
+#   RUNS=2 ROWS=1000000 bash bench/inventory/run.sh
+#
+# DuckDB is installed into its own venv (bench/work/duckdb-venv): it is not a netvet dependency.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+WORK=$ROOT/bench/work/inventory
+RUNS=${RUNS:-3}
+ROWS=${ROWS:-10000000}
+PY=$ROOT/.venv/bin/python
+NETVET=$ROOT/.venv/bin/netvet
+DDVENV=$ROOT/bench/work/duckdb-venv
+mkdir -p "$WORK"
+
+if [[ $ROWS == 10000000 ]]; then ROWS_CSV=$WORK/rows.csv; else ROWS_CSV=$WORK/rows-$ROWS.csv; fi
+if [[ ! -s $ROWS_CSV ]]; then
+    "$PY" bench/inventory/make_rows.py "$ROWS_CSV" --rows "$ROWS"
+fi
+if [[ ! -x $DDVENV/bin/python ]]; then
+    python3 -m venv "$DDVENV"
+    "$DDVENV/bin/pip" install --quiet duckdb
+fi
+
+RESULTS=$WORK/results.tsv
+: >"$RESULTS"
+cat "$ROWS_CSV" >/dev/null # warm page cache: every tool reads a cached file
+
+measure() { # tool run command...
+    local tool=$1 run=$2 log
+    shift 2
+    log=$WORK/$tool-$run.time
+    local load
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    /usr/bin/time -v -o "$log" "$@" >"$WORK/$tool-$run.stdout" 2>"$WORK/$tool-$run.stderr"
+    awk -v tool="$tool" -v run="$run" -v ld="$load" -F': ' '
+        /User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {m=$2}
+        /Elapsed \(wall clock\)/ {n=split($2, p, ":"); w=0; for (i=1;i<=n;i++) w=w*60+p[i]}
+        /Exit status/ {x=$2}
+        END {printf "%s\t%s\t%.2f\t%.2f\t%d\t%s\t%s\n", tool, run, w, u+s, m, ld, x}
+    ' "$log" >>"$RESULTS"
+    tail -1 "$RESULTS"
+}
+
+DUCK="COPY (SELECT * FROM read_csv_auto('$ROWS_CSV')) TO '$WORK/dd.csv' (HEADER)"
+for run in $(seq 1 "$RUNS"); do
+    measure netvet "$run" "$NETVET" inventory identify "$ROWS_CSV" --output "$WORK/out.csv"
+    measure duckdb "$run" "$DDVENV/bin/python" -c "import duckdb; duckdb.sql(\"$DUCK\")"
+done
+
+"$PY" - "$RESULTS" "$ROWS" "$("$DDVENV/bin/python" -c 'import duckdb; print(duckdb.__version__)')" <<'EOF'
+import statistics
+import sys
+
+rows = int(sys.argv[2])
+runs: dict[str, list[list[str]]] = {}
+for line in open(sys.argv[1], encoding="utf-8"):
+    tool, _run, *rest = line.rstrip("\n").split("\t")
+    runs.setdefault(tool, []).append(rest)
+med = {}
+print(f"{rows:,} rows; DuckDB {sys.argv[3]}\n")
+print("| tool | runs | median wall (s) | min-max (s) | median CPU (s) | rows/s | median peak RSS "
+      "(MiB) | / 4 GiB | load (1-min) | exit |")
+print("|---|---|---|---|---|---|---|---|---|---|")
+for tool, rs in runs.items():
+    wall = [float(r[0]) for r in rs]
+    cpu = statistics.median(float(r[1]) for r in rs)
+    rss = statistics.median(int(r[2]) for r in rs) / 1024
+    load = statistics.median(float(r[3]) for r in rs)
+    med[tool] = statistics.median(wall)
+    exits = ",".join(sorted({r[4] for r in rs}))
+    print(f"| {tool} | {len(rs)} | {med[tool]:.2f} | {min(wall):.2f}-{max(wall):.2f} | {cpu:.2f}"
+          f" | {rows / med[tool]:,.0f} | {rss:,.0f} | {rss / 4096:.2f} | {load:.2f} | {exits} |")
+if "netvet" in med and "duckdb" in med:
+    ratio = med["netvet"] / med["duckdb"]
+    print(f"\nnetvet / duckdb (median wall): {ratio:.2f}x (target <= 3x:"
+          f" {'met' if ratio <= 3 else 'missed'})")
+EOF
