@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from netvet import __version__
-from netvet.cli import firmware, inventory, policy, registry
+from netvet.cli import audit, firmware, inventory, policy, registry
 
 app = typer.Typer(
     name="netvet",
@@ -24,11 +24,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Sub-apps, one per question (an `audit` sub-app joins them with issue 4).
+# Sub-apps, one per question; `audit` answers "is it allowed here?" for a whole inventory.
 app.add_typer(firmware.app, name="firmware")
 app.add_typer(inventory.app, name="inventory")
 app.add_typer(policy.app, name="policy")
 app.add_typer(registry.app, name="registry")
+app.command("audit")(audit.audit)
 
 
 def _version(value: bool) -> None:
