@@ -19,12 +19,16 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck system-deps
 	$(BIN)/python -m pytest
 
-# Debian packages the tests start or drive themselves (a real snmpd on 127.0.0.1).
+# Debian packages the tests start or drive themselves (a real snmpd on 127.0.0.1; chromium
+# renders the HTML audit report).
 # Installed when missing, as root (CI runs as root); elsewhere those tests skip with a reason.
 system-deps:
 	@if ! command -v snmpd >/dev/null && [ ! -x /usr/sbin/snmpd ] && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends snmpd >/dev/null; fi
+	@if ! command -v chromium >/dev/null && [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium >/dev/null; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINTED)

@@ -37,6 +37,7 @@ class Format(StrEnum):
     TEXT = "text"
     JSON = "json"
     CSV = "csv"
+    HTML = "html"
 
 
 AUDIT_HELP = """Audit INVENTORY against policy packs: violations (device, rule, why, since
@@ -103,6 +104,10 @@ def _render(result: AuditResult, fmt: Format) -> str:
         from netvet.report import audit_csv
 
         return audit_csv.render(result)
+    if fmt is Format.HTML:
+        from netvet.report import audit_html
+
+        return audit_html.render(result)
     from netvet.report import audit_text
 
     return audit_text.render(result)
@@ -145,7 +150,7 @@ def audit(
         ),
     ] = None,
     fmt: Annotated[
-        Format, typer.Option("--format", "-f", help="Report format: text, json or csv.")
+        Format, typer.Option("--format", "-f", help="Report format: text, json, csv or html.")
     ] = Format.TEXT,
     output: Annotated[
         Path | None,
