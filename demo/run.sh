@@ -41,5 +41,22 @@ compare "$IMAGES/rebuild.tar" 0 "1. the same sources rebuilt four days later (be
     demo-rebuild.html
 compare "$IMAGES/implanted.tar" 1 "2. the rebuild with three implants" demo-implanted.html
 
-printf '\nHTML reports: %s/demo-rebuild.html and %s/demo-implanted.html\n' "$OUT" "$OUT"
+# 3. Is it allowed here? A sample operator inventory audited against two allies' packs.
+INVENTORY=tests/policy/samples/operator-inventory.csv
+AUDIT=(--policy uk,de --role-map olt=ran --as-of 2028-01-01)
+printf '\n=== 3. a sample operator inventory against the UK and German rules ===\n'
+printf '$ netvet audit %s %s\n\n' "$INVENTORY" "${AUDIT[*]}"
+"$NETVET" audit "$INVENTORY" "${AUDIT[@]}"
+code=$?
+if [ "$code" -eq 1 ]; then
+    printf '\n(exit 1: violations found, as expected)\n'
+else
+    printf '\n(exit %s, expected 1)\n' "$code" >&2
+    status=1
+fi
+"$NETVET" audit "$INVENTORY" "${AUDIT[@]}" --format html -o "$OUT/demo-audit.html" 2>/dev/null
+[ $? -eq 1 ] || { echo "HTML audit report: unexpected exit" >&2; status=1; }
+
+printf '\nHTML reports: %s/demo-rebuild.html, %s/demo-implanted.html and %s/demo-audit.html\n' \
+    "$OUT" "$OUT" "$OUT"
 exit "$status"
