@@ -9,14 +9,13 @@ through rich `Text` objects (never markup strings), so brackets in a name stay b
 from __future__ import annotations
 
 from collections import defaultdict
-from io import StringIO
 
-from rich.console import Console
 from rich.text import Text
 
 from netvet.firmware.result import Comparison, Finding, ImageInfo, Location, Verdict
 from netvet.report.classes import describe
 from netvet.report.compare_json import benign_by_class
+from netvet.report.console import text_console
 from netvet.report.safe import printable
 
 MAX_EXAMPLES = 3  # benign findings shown per class unless verbose
@@ -156,15 +155,6 @@ def render(
     max_examples: int = MAX_EXAMPLES,
 ) -> str:
     """The report as a string; ANSI colour only when `tty` (never in files or pipes)."""
-    buf = StringIO()
-    console = Console(
-        file=buf,
-        force_terminal=tty,
-        no_color=None if tty else True,  # on a terminal, rich honours NO_COLOR
-        highlight=False,
-        markup=False,
-        emoji=False,
-        width=200,
-    )
+    console, buf = text_console(tty, 200)
     console.print(Text("\n").join(lines(c, verbose, max_examples)), soft_wrap=True)
     return buf.getvalue()

@@ -9,15 +9,13 @@ through rich `Text` (never markup) and `printable`, because custom packs are use
 
 from __future__ import annotations
 
-from io import StringIO
-
 from rich import box
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from netvet.policy.model import EffectKind
 from netvet.policy.stance import Stance
+from netvet.report.console import text_console
 from netvet.report.safe import printable
 from netvet.report.stance_labels import (
     CONDITIONAL_MARK,
@@ -153,17 +151,8 @@ def _header(report: StanceReport) -> list[Text]:
 
 def render(report: StanceReport, tty: bool = False) -> str:
     """The report as a string; ANSI colour only when `tty` (never in files or pipes)."""
-    buf = StringIO()
     width = 30 + (CELL_WIDTH + 3) * max(1, len(report.stance.jurisdictions))
-    console = Console(
-        file=buf,
-        force_terminal=tty,
-        no_color=None if tty else True,  # on a terminal, rich honours NO_COLOR
-        highlight=False,
-        markup=False,
-        emoji=False,
-        width=max(100, width),
-    )
+    console, buf = text_console(tty, max(100, width))
     for text in _header(report):
         console.print(text, soft_wrap=True)
     for part in _matrix(report):
