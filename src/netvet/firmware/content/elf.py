@@ -26,21 +26,20 @@ deployed file for an added symbol). When a section changed size or its symbols m
 binary), it is compared symbol by symbol instead: resized, added and removed functions first,
 then those whose bytes differ.
 
-This module is the analyser's entry point (`accepts`, `explain`): it compares the tables, section
-contents and gaps and holds the benign-class rules. Parsing is in `elf_load`; naming bytes by
+This module is the analyser's entry point (`accepts`, `explain`): it compares section contents
+and gaps and decides what is benign. Parsing is in `elf_load`; the header tables are compared in
+`elf_tables`; the byte-level build-id and build-stamp tests are in `elf_stamps`; naming bytes by
 symbol and the symbol-by-symbol comparison of rebuilt sections are in `elf_functions`.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import replace
 
 from netvet.firmware.blob import Blob
 from netvet.firmware.content import Explanation, binary
 from netvet.firmware.content.elf_functions import Namer, by_symbol, keyed, names, rank, same_layout
 from netvet.firmware.content.elf_load import (
-    DYNAMIC,
     FUNC,
     OBJECT,
     PF_X,
@@ -49,20 +48,18 @@ from netvet.firmware.content.elf_load import (
     Elf,
     Malformed,
     Section,
-    Segment,
     load,
 )
+from netvet.firmware.content.elf_stamps import build_id_span, data_detail, stamp_strings
+from netvet.firmware.content.elf_tables import pflags, table_changes
 from netvet.firmware.content.ranges import diff_ranges, hexdump_pair
-from netvet.firmware.content.timestamps import stamp_difference
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import LimitExceeded
 from netvet.firmware.result import Change, Finding, Location, Node, Status
 
 MAX_LOCATIONS = 50
 MAX_RANGES = 10_000
-MAX_STRING = 4096
 _OUTSIDE = "(outside sections)"
-_PRINTABLE = frozenset(range(0x20, 0x7F)) | {0x09}
 
 
 def accepts(head: bytes) -> bool:
@@ -108,82 +105,14 @@ class _Report:
         self.build_time: list[Location] = []
 
     def explain(self) -> Explanation:
-        self._header()
-        self._segments()
-        self._sections()
-        self._dynamic()
+        for change in table_changes(self.a, self.b):
+            self.tables.append(self._bad(change.klass, change.summary, list(change.locations)))
         self._contents()
         self._gaps()
         self.code.sort(key=rank)  # the function that changed size before shifted neighbours
         bad = self.tables + self.code + self.data
         found = bad + self._benign()
         return Explanation(Node.DIFFERENT if bad else Node.EQUIVALENT, tuple(found))
-
-    # -- the three tables ------------------------------------------------------------------
-    def _header(self) -> None:
-        if self.a.table("ELF header") == self.b.table("ELF header"):
-            return
-        ha, hb = self.a.header, self.b.header
-        locs = [
-            Location("ELF header", k, None, None, f"{_show(ha[k])} -> {_show(hb[k])}")
-            for k in ha
-            if ha[k] != hb.get(k)
-        ] or [Location("ELF header", None, 0, len(self.a.table("ELF header")), "bytes differ")]
-        changes = ", ".join(f"{loc.symbol} {loc.detail}" for loc in locs[:4] if loc.symbol)
-        self.tables.append(
-            self._bad("elf-header", f"ELF header changed: {changes or 'bytes'}", locs)
-        )
-
-    def _segments(self) -> None:
-        if self.a.table("program headers") == self.b.table("program headers"):
-            return
-        sa, sb = self.a.segments, self.b.segments
-        locs: list[Location] = []
-        for i in range(max(len(sa), len(sb))):
-            x, y = (sa[i] if i < len(sa) else None), (sb[i] if i < len(sb) else None)
-            if x == y:
-                continue
-            what = _segment_change(x, y)
-            locs.append(Location("program headers", f"[{i}]", None, None, what))
-        if len(sa) != len(sb):
-            locs.insert(0, Location("program headers", None, None, None, f"{len(sa)} -> {len(sb)}"))
-        first = locs[0].detail if locs else "table bytes differ"
-        more = f" (+{len(locs) - 1} more)" if len(locs) > 1 else ""
-        self.tables.append(
-            self._bad("elf-segments", f"program headers changed: {first}{more}", locs)
-        )
-
-    def _sections(self) -> None:
-        if self.a.table("section headers") == self.b.table("section headers"):
-            return
-        ka, kb = keyed(self.a.sections), keyed(self.b.sections)
-        locs = [Location(k[0], None, None, None, "removed") for k in ka if k not in kb]
-        locs += [Location(k[0], None, None, None, "added") for k in kb if k not in ka]
-        for k, x in ka.items():
-            y = kb.get(k)
-            if y is None or _section_shape(x) == _section_shape(y):
-                continue
-            locs.append(Location(k[0], None, x.offset, x.size, _section_change(x, y)))
-        names = ", ".join(f"{loc.section} {loc.detail}" for loc in locs[:3])
-        more = f" (+{len(locs) - 3} more)" if len(locs) > 3 else ""
-        summary = f"section headers changed: {names or 'table bytes differ'}{more}"
-        self.tables.append(self._bad("elf-sections", summary, locs))
-
-    def _dynamic(self) -> None:
-        da, db = self.a.dynamic, self.b.dynamic
-        locs = []
-        for tag in DYNAMIC:
-            x, y = da.get(tag, ()), db.get(tag, ())
-            if x != y:
-                gone = [v for v in x if v not in y]
-                new = [v for v in y if v not in x]
-                what = " ".join([*(f"-{v}" for v in gone), *(f"+{v}" for v in new)])
-                locs.append(Location(".dynamic", tag[3:], None, None, what or "order changed"))
-        if locs:
-            changes = "; ".join(f"{loc.symbol} {loc.detail}" for loc in locs)
-            self.tables.append(
-                self._bad("elf-dynamic", f"dynamic section changed: {changes}", locs)
-            )
 
     # -- section contents ------------------------------------------------------------------
     def _contents(self) -> None:
@@ -202,7 +131,7 @@ class _Report:
         exe = x.executable or y.executable
         same_shape = len(ca) == len(cb) and same_layout(self.a, x, self.b, y)
         if not exe and same_shape and x.name == ".note.gnu.build-id":
-            desc = _build_id(ca, cb, self.a.little)
+            desc = build_id_span(ca, cb, self.a.little)
             if desc is not None:
                 detail = f"{ca[desc[0] : desc[1]].hex()} -> {cb[desc[0] : desc[1]].hex()}"
                 self.build_id.append(
@@ -247,16 +176,16 @@ class _Report:
         for k, (off, n) in enumerate(ranges):
             if k % 256 == 0:
                 self.ctx.check_time()
-            strings = _stamp_strings(ca, cb, off, n) if stampable else None
+            strings = stamp_strings(ca, cb, off, n) if stampable else None
             if strings is not None:
                 for s, e in sorted(set(strings) - stamped):
                     stamped.add((s, e))
                     name = self.namer.where(x, s, e - s, OBJECT)[0]
-                    detail = _data_detail(ca, cb, s, e - s)
+                    detail = data_detail(ca, cb, s, e - s)
                     self.build_time.append(Location(x.name, name, x.offset + s, e - s, detail))
                 continue
             name = self.namer.where(x, off, n, OBJECT)[0]
-            locs.append(Location(x.name, name, x.offset + off, n, _data_detail(ca, cb, off, n)))
+            locs.append(Location(x.name, name, x.offset + off, n, data_detail(ca, cb, off, n)))
         if locs:
             summary = f"data changed in {x.name}: {names(locs)}{_cap(ranges)}"
             self.data.append(self._bad("data", summary, locs))
@@ -298,7 +227,7 @@ class _Report:
         for i, g in enumerate(self.a.segments):
             if g.type == "PT_LOAD" and g.offset <= off < g.offset + g.filesz:
                 addr = g.vaddr + off - g.offset
-                where = f"PT_LOAD[{i}] {_pflags(g.flags)}"
+                where = f"PT_LOAD[{i}] {pflags(g.flags)}"
                 return bool(g.flags & PF_X), Location(where, f"0x{addr:x}-0x{addr + n:x}", off, n)
         return False, Location(_OUTSIDE, None, off, n, "slack bytes differ")
 
@@ -328,101 +257,12 @@ class _Report:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def _section_shape(s: Section) -> tuple[object, ...]:
-    return (s.type, s.flags, s.addr, s.offset, s.size, s.rest)
-
-
-def _section_change(x: Section, y: Section) -> str:
-    if (x.type, x.flags) != (y.type, y.flags):
-        return f"{x.type} {_flags(x.flags)} -> {y.type} {_flags(y.flags)}"
-    fields = (("size", x.size, y.size), ("addr", x.addr, y.addr), ("offset", x.offset, y.offset))
-    what = [f"{name} 0x{p:x} -> 0x{q:x}" for name, p, q in fields if p != q]
-    return ", ".join(what) or "link, info, alignment or entry size changed"
-
-
-def _segment_change(x: Segment | None, y: Segment | None) -> str:
-    if x is None or y is None:
-        seg = x or y
-        assert seg is not None
-        return f"{seg.type} {_pflags(seg.flags)} {'added' if x is None else 'removed'}"
-    if (x.type, x.flags) != (y.type, y.flags):
-        return f"{x.type} {_pflags(x.flags)} -> {y.type} {_pflags(y.flags)}"
-    return f"{x.type} moved or resized: 0x{x.vaddr:x}+0x{x.memsz:x} -> 0x{y.vaddr:x}+0x{y.memsz:x}"
-
-
-def _pflags(flags: int) -> str:
-    return "".join(c if flags & bit else "-" for c, bit in (("R", 4), ("W", 2), ("X", 1)))
-
-
-def _flags(flags: int) -> str:
-    return (
-        "".join(c for c, bit in (("W", 1), ("A", 2), ("X", 4), ("S", 0x20)) if flags & bit) or "-"
-    )
-
-
-def _show(value: object) -> str:
-    return f"0x{value:x}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
-
-
 def _cap(ranges: list[tuple[int, int]]) -> str:
     if len(ranges) >= MAX_RANGES:
         return f" (at least {MAX_RANGES} ranges; first {MAX_LOCATIONS} listed)"
     if len(ranges) > MAX_LOCATIONS:
         return f" ({len(ranges)} ranges; first {MAX_LOCATIONS} listed)"
     return ""
-
-
-def _build_id(ca: bytes, cb: bytes, little: bool) -> tuple[int, int] | None:
-    """(start, end) of the descriptor when it is all that differs between two GNU build-id
-    notes (namesz, descsz, type NT_GNU_BUILD_ID=3 and name "GNU" equal)."""
-    if len(ca) < 16 or ca[:12] != cb[:12]:
-        return None
-    namesz, descsz, kind = struct.unpack("<III" if little else ">III", ca[:12])
-    start = 12 + ((namesz + 3) & ~3)
-    end = start + descsz
-    if kind != 3 or ca[12:start] != cb[12:start] or ca[12:15] != b"GNU" or end > len(ca):
-        return None
-    return (start, end) if ca[end:] == cb[end:] else None
-
-
-def _string_at(buf: bytes, i: int) -> tuple[int, int] | None:
-    """Span of the printable run around `buf[i]` if it is NUL-terminated and not too long."""
-    if buf[i] not in _PRINTABLE:
-        return None
-    s = i
-    while s > 0 and buf[s - 1] in _PRINTABLE and i - s <= MAX_STRING:
-        s -= 1
-    e = i
-    while e < len(buf) and buf[e] in _PRINTABLE and e - i <= MAX_STRING:
-        e += 1
-    if e - s > MAX_STRING or e >= len(buf) or buf[e] != 0:
-        return None
-    return s, e
-
-
-def _stamp_strings(ca: bytes, cb: bytes, off: int, n: int) -> list[tuple[int, int]] | None:
-    """The strings holding every differing byte of a range, if each differs only in stamps."""
-    out: list[tuple[int, int]] = []
-    for i in range(off, off + n):
-        if ca[i] == cb[i] or (out and i < out[-1][1]):
-            continue
-        span = _string_at(ca, i)
-        if span is None or span != _string_at(cb, i):
-            return None
-        s, e = span
-        if stamp_difference(ca[s:e].decode("ascii"), cb[s:e].decode("ascii")) is None:
-            return None
-        out.append(span)
-    return out
-
-
-def _data_detail(ca: bytes, cb: bytes, off: int, n: int) -> str:
-    span = _string_at(ca, off) if off < len(ca) else None
-    same = span == (_string_at(cb, off) if off < len(cb) else None)
-    if span is not None and same and span[1] - span[0] >= 4:  # shorter runs are rarely text
-        s, e = span
-        return f"{ca[s:e].decode()!r} -> {cb[s:e].decode()!r}"[:200]
-    return f"{ca[off : off + min(n, 16)].hex()} -> {cb[off : off + min(n, 16)].hex()}"
 
 
 def _gaps(image: Elf) -> list[tuple[int, int]]:

@@ -1,90 +1,195 @@
-"""CramFS images (little-endian), listed through dissect.cramfs.
+"""CramFS images of either byte order, read by a small parser of our own.
 
-dissect.cramfs inflates each 4 KiB block without an output bound and reads whatever length the
-block pointers imply; `_CramFS._read_block` bounds both. Big-endian cramfs (mkcramfs -N big) is
-not supported by dissect: its magic is recognised and reported as unsupported, not as a file.
-CramFS has no timestamps, xattrs or hard links (mkcramfs stores each link as its own inode).
+dissect.cramfs reads little-endian images only: its magic check and its cstruct bitfields assume
+the little-endian inode layout, while a big-endian image (mkcramfs -N big, as on MIPS and
+PowerPC boards) packs every 32-bit inode word with its fields in the opposite bit order, which
+no byte-swapped view can express. It also inflates blocks without an output bound. CramFS is
+small (linux/cramfs_fs.h: a 64-byte superblock head, 12-byte inodes, block pointer tables,
+zlib blocks of at most 4 KiB), so this module reads both orders with one code path: the three
+inode words are unpacked in the image's order and split per `_FIELDS`.
+
+CramFS has no timestamps, xattrs or hard links (mkcramfs stores each link as its own inode); the
+image's byte order is layout. Blocks are decoded one at a time when read, each bounded to 4 KiB.
 """
 
 from __future__ import annotations
 
+import stat
+import struct
 import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
-
-from dissect.cramfs.c_cramfs import c_cramfs
-from dissect.cramfs.cramfs import CramFS, INode
 
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
-from netvet.firmware.formats._fs import (
-    guarded_opener,
-    kind_of,
-    list_tree,
-    parser_errors,
-)
-from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
+from netvet.firmware.formats._fs import ExtentStream, parser_errors, root_fields
+from netvet.firmware.formats._members import list_inodes
+from netvet.firmware.model import Field, Listing, Meta, Rule
 
 MAGIC_LE = b"\x45\x3d\xcd\x28"
 MAGIC_BE = b"\x28\xcd\x3d\x45"
-BLOCK = c_cramfs.CRAMFS_BLOCK_SIZE
+SIGNATURE = b"Compressed ROMFS"
+SUPER = struct.Struct("4xIII16sIIII16s")  # after the magic: size .. name; the root inode follows
+ROOT_AT = 64
+BLOCK = 4096
 UNCOMPRESSED = 1 << 30
 DIRECT = 1 << 31
 MAX_STORED = 2 * BLOCK  # deflate never needs twice the input to store one block
+FSID_VERSION_2 = 0x1  # fsid.crc holds the image's CRC-32, taken with the field zeroed
+CRC_AT = 32
+MAX_LINK = 4096  # the kernel reads a symlink target as one page
+# (shift, width) of mode, uid, size, gid, namelen, offset in the three inode words: C bitfields
+# are allocated from the low bit on little-endian hosts and from the high bit on big-endian ones.
+_FIELDS = {
+    "<": ((0, 16), (16, 16), (0, 24), (24, 8), (0, 6), (6, 26)),
+    ">": ((16, 16), (0, 16), (8, 24), (0, 8), (26, 6), (0, 26)),
+}
 
 
-class _CramFS(CramFS):
-    """dissect's CramFS with bounded block reads."""
-
-    def _read_block(self, offset: int, size: int) -> bytes:
-        if size == 0:  # a hole
-            return b"\x00" * BLOCK
-        if offset & DIRECT:
-            raise CorruptContainer("cramfs: direct block pointers are not supported")
-        if not 0 < size <= MAX_STORED:
-            raise CorruptContainer(f"cramfs: block of {size} bytes at {offset & ~UNCOMPRESSED}")
-        self.fh.seek(offset & ~UNCOMPRESSED)
-        raw = self.fh.read(size)
-        if len(raw) != size:
-            raise CorruptContainer("cramfs: block runs past the end of the image")
-        if offset & UNCOMPRESSED:
-            return raw[:BLOCK]
-        inflater = zlib.decompressobj()
-        out = inflater.decompress(raw, BLOCK)
-        if inflater.unconsumed_tail:
-            raise CorruptContainer("cramfs: a block expands beyond 4096 bytes")
-        return out
+@dataclass(frozen=True, slots=True)
+class _Inode:
+    mode: int
+    uid: int
+    size: int  # the device number for device nodes
+    gid: int
+    offset: int  # bytes: first child inode, or the block pointer table
+    name: bytes
+    end: int  # where the next inode of the same directory starts
 
 
-def _children(node: INode) -> list[tuple[str, INode]]:
-    # names are read as the list is built: dissect finds the next entry from the file position
-    return [(child.name, child) for child in node.iterdir()] if node.is_dir() else []
+class _Image:
+    """One cramfs image: inodes read on demand, files as streams of bounded blocks."""
+
+    def __init__(self, stream: BinaryIO, size: int, endian: str) -> None:
+        self.stream, self.e = stream, endian
+        head = self._read(0, ROOT_AT)
+        fields = struct.unpack(endian + SUPER.format, head)
+        self.length, self.flags, _future, signature = fields[:4]
+        self.crc, self.edition, self.blocks, self.files, name = fields[4:]
+        if signature != SIGNATURE:
+            raise NotThisFormat("cramfs: no 'Compressed ROMFS' signature")
+        if self.length > size:
+            raise CorruptContainer(f"cramfs: truncated ({size} of {self.length} bytes)")
+        self.name = name.rstrip(b"\0").decode("latin-1")
+        if self.flags & FSID_VERSION_2:
+            self._check_crc()
+        self.root = self.inode(ROOT_AT)
+        if not stat.S_ISDIR(self.root.mode):
+            raise CorruptContainer("cramfs: the root inode is not a directory")
+
+    def _check_crc(self) -> None:
+        """What cramfsck checks first: a flipped byte anywhere is a corrupt image, not a file."""
+        head = bytearray(self._read(0, ROOT_AT))
+        head[CRC_AT : CRC_AT + 4] = bytes(4)
+        crc = zlib.crc32(head)
+        at = ROOT_AT
+        while at < self.length:
+            n = min(1 << 16, self.length - at)
+            crc = zlib.crc32(self._read(at, n), crc)
+            at += n
+        if crc != self.crc:
+            raise CorruptContainer(f"cramfs: CRC {crc:#x} does not match the superblock's")
+
+    def _read(self, at: int, n: int) -> bytes:
+        self.stream.seek(at)
+        data = self.stream.read(n)
+        if len(data) != n:
+            raise CorruptContainer(f"cramfs: {n} bytes at {at} run past the end of the image")
+        return data
+
+    def inode(self, at: int) -> _Inode:
+        words = struct.unpack(self.e + "III", self._read(at, 12))
+        mode, uid, size, gid, namelen, offset = (
+            (words[i // 2] >> shift) & ((1 << width) - 1)
+            for i, (shift, width) in enumerate(_FIELDS[self.e])
+        )
+        name = self._read(at + 12, namelen * 4).rstrip(b"\0")
+        return _Inode(mode, uid, size, gid, offset * 4, name, at + 12 + namelen * 4)
+
+    # -- the InodeTree protocol ------------------------------------------------------------------
+    def children(self, node: _Inode) -> Iterator[tuple[bytes, _Inode]]:
+        if not stat.S_ISDIR(node.mode):
+            return
+        at, end = node.offset, node.offset + node.size
+        if end > self.length:
+            raise CorruptContainer(f"cramfs: directory {node.name!r} runs past the image")
+        while at < end:  # a directory's size is the bytes of its children's inodes
+            child = self.inode(at)  # seeks itself: safe to interleave with other reads
+            yield child.name, child
+            at = child.end
+
+    def dir_key(self, node: _Inode) -> int | None:
+        # every empty directory has offset 0: only non-empty ones can be part of a cycle
+        return node.offset if stat.S_ISDIR(node.mode) and node.size else None
+
+    def mode(self, node: _Inode) -> int:
+        return node.mode
+
+    def size(self, node: _Inode) -> int:
+        return 0 if stat.S_ISCHR(node.mode) or stat.S_ISBLK(node.mode) else node.size
+
+    def meta(self, node: _Inode) -> Meta:
+        device = stat.S_ISCHR(node.mode) or stat.S_ISBLK(node.mode)
+        target = None
+        if stat.S_ISLNK(node.mode):
+            if node.size > MAX_LINK:
+                raise CorruptContainer(f"cramfs: symlink {node.name!r} of {node.size} bytes")
+            link = self.content(node, "cramfs: symlink").read()
+            target = link.decode("utf-8", "surrogateescape")
+        return Meta(
+            mode=node.mode & 0o7777,
+            uid=node.uid,
+            gid=node.gid,
+            target=target,
+            rdev=((node.size >> 8) & 0xFF, node.size & 0xFF) if device else None,
+        )
+
+    def content(self, node: _Inode, what: str) -> BinaryIO:
+        count = (node.size + BLOCK - 1) // BLOCK
+        ends = struct.unpack(f"{self.e}{count}I", self._read(node.offset, 4 * count))
+        extents = []
+        start = node.offset + 4 * count
+        for i, end in enumerate(ends):
+            length = min(BLOCK, node.size - i * BLOCK)
+            extents.append((i * BLOCK, length, self._block(start, end)))
+            start = end & ~(UNCOMPRESSED | DIRECT)
+        return ExtentStream(node.size, extents, what)  # type: ignore[return-value]
+
+    def _block(self, start: int, pointer: int) -> Callable[[], bytes]:
+        """A loader for the block from `start` to the end the pointer names (fs/cramfs/inode.c)."""
+
+        def load() -> bytes:
+            if pointer & DIRECT:
+                raise CorruptContainer("cramfs: direct block pointers are not supported")
+            end = pointer & ~UNCOMPRESSED
+            if end == start:  # a hole
+                return b""
+            if not 0 < end - start <= MAX_STORED:
+                raise CorruptContainer(f"cramfs: block of {end - start} bytes at {start}")
+            raw = self._read(start, end - start)
+            if pointer & UNCOMPRESSED:
+                return raw[:BLOCK]
+            inflater = zlib.decompressobj()
+            out = inflater.decompress(raw, BLOCK)
+            if inflater.unconsumed_tail:
+                raise CorruptContainer("cramfs: a block expands beyond 4096 bytes")
+            return out
+
+        return load
 
 
-def _dir_key(node: INode) -> int | None:
-    return node.data_offset if node.is_dir() else None
-
-
-def _meta(node: INode) -> Meta:
-    return Meta(
-        mode=node.mode & 0o7777,
-        uid=node.uid,
-        gid=node.gid,
-        target=node.link if node.is_symlink() else None,
-        rdev=(node.major, node.minor) if node.is_device() else None,
-    )
-
-
-def _fields(fs: _CramFS) -> tuple[Field, ...]:
-    sb = fs.sb
+def _fields(img: _Image) -> tuple[Field, ...]:
     return (
-        Field("signature", bytes(sb.signature).decode("latin-1"), Rule.STRICT),
-        Field("name", bytes(sb.name).rstrip(b"\0").decode("latin-1"), Rule.STRICT),
-        Field("flags", f"{sb.flags:#x}", Rule.LAYOUT),
-        Field("size", str(sb.size), Rule.LAYOUT),
-        Field("edition", str(sb.fsid.edition), Rule.LAYOUT),
-        Field("blocks", str(sb.fsid.blocks), Rule.LAYOUT),
-        Field("files", str(sb.fsid.files), Rule.LAYOUT),
-        Field("crc", f"{sb.fsid.crc:#x}", Rule.DERIVED),
+        Field("signature", SIGNATURE.decode(), Rule.STRICT),
+        Field("name", img.name, Rule.STRICT),
+        Field("byte_order", "little" if img.e == "<" else "big", Rule.LAYOUT),
+        Field("flags", f"{img.flags:#x}", Rule.LAYOUT),
+        Field("size", str(img.length), Rule.LAYOUT),
+        Field("edition", str(img.edition), Rule.LAYOUT),
+        Field("blocks", str(img.blocks), Rule.LAYOUT),
+        Field("files", str(img.files), Rule.LAYOUT),
+        Field("crc", f"{img.crc:#x}", Rule.DERIVED),
     )
 
 
@@ -96,38 +201,20 @@ class CramfsFormat:
 
     def list(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Listing:
         with parser_errors(self.name):
-            fs = self._open(stream, size)
-            members = list_tree(fs.root, _children, _dir_key, self._member, ctx, self.name, size)
-            root = _meta(fs.root)
+            stream.seek(0)
+            magic = stream.read(4)
+            if magic not in (MAGIC_LE, MAGIC_BE):
+                raise NotThisFormat("cramfs: no magic at offset 0")
+            img = _Image(stream, size, "<" if magic == MAGIC_LE else ">")
+            members = list_inodes(img, img.root, ctx, self.name, size)
+            root = img.meta(img.root)
         ctx.keep(stream)
         return Listing(
             format=self.name,
             members=members,
-            fields=_fields(fs)
-            + (
-                Field("root.mode", oct(root.mode or 0), Rule.STRICT),
-                Field("root.owner", f"{root.uid}:{root.gid}", Rule.STRICT),
-            ),
-            trailing=(fs.sb.size, size - fs.sb.size) if size > fs.sb.size else None,
+            fields=_fields(img) + root_fields(root)[:2],  # cramfs has no xattrs
+            trailing=(img.length, size - img.length) if size > img.length else None,
         )
-
-    def _open(self, stream: BinaryIO, size: int) -> _CramFS:
-        stream.seek(0)
-        if stream.read(4) == MAGIC_BE:
-            raise CorruptContainer("cramfs: big-endian images are not supported")
-        fs = _CramFS(stream)
-        if bytes(fs.sb.signature) != c_cramfs.CRAMFS_SIGNATURE:
-            raise NotThisFormat("cramfs: no 'Compressed ROMFS' signature")
-        if fs.sb.size > size:
-            raise CorruptContainer(f"cramfs: truncated ({size} of {fs.sb.size} bytes)")
-        return fs
-
-    def _member(self, path: str, node: INode) -> Member:
-        kind = kind_of(node.mode, self.name)
-        if kind is not Kind.FILE:
-            return Member(path, kind, _meta(node))
-        opener = guarded_opener(node.open, f"{self.name}: {path}")
-        return Member(path, kind, _meta(node), size=node.size, opener=opener)
 
 
 FORMAT = CramfsFormat()

@@ -3,9 +3,11 @@
 dissect.extfs reads the superblock, group descriptors and inodes. Mapping data and walking
 directories is done here instead, because dissect's versions trust the image too far for hostile
 input: its extent walk recurses through every index entry (a fan-out of index blocks pointing at
-each other takes forever), in-inode xattrs are read past 128-byte inodes, and inline data beyond
-the 60 bytes of i_block is dropped. Here each extent-tree block is visited once, xattrs follow
-the on-disk layout (ext4 xattr.h), and inline data includes its `system.data` continuation.
+each other takes forever), in-inode xattrs are read past 128-byte inodes, inline data beyond
+the 60 bytes of i_block is dropped, and inline-data directories are not read at all. Here each
+extent-tree block is visited once, xattrs follow the on-disk layout (ext4 xattr.h), and inline
+data, of files and directories, includes its `system.data` continuation. Feature flags are
+split into layout and security-relevant ones in `ext_features`.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from netvet.firmware.formats._fs import (
     parser_errors,
     root_fields,
 )
+from netvet.firmware.formats.ext_features import feature_fields
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 
 SB_OFFSET = 1024
@@ -39,6 +42,8 @@ MAGIC_OFFSET = SB_OFFSET + 0x38
 XATTR_MAGIC = 0xEA020000
 EXTENT_MAGIC = 0xF30A
 INLINE_DATA_FL = 0x10000000
+INLINE_SIZE = 60  # i_block: the in-inode part of inline data
+INLINE_DOTDOT = 4  # an inline directory starts with its parent's inode number
 EXTENTS_FL = 0x00080000
 MAX_XATTR_VALUE = 1 << 16
 XATTR_PREFIXES = {
@@ -143,14 +148,25 @@ def _content(fs: ExtFS, node: INode) -> BinaryIO:
 
 
 def _children(fs: ExtFS, node: INode) -> Iterator[tuple[bytes, INode]]:
-    """Entries of a directory, ext4_dir_entry_2 by ext4_dir_entry_2, without `.` and `..`."""
+    """Entries of a directory, ext4_dir_entry_2 by ext4_dir_entry_2, without `.` and `..`.
+
+    An inline-data directory (ext4 inline.c) keeps its parent's inode number in the first 4
+    bytes of i_block, entries in the other 56, and any more in its `system.data` xattr; the
+    entries of each of the two areas fill that area, so they are read as two separate lists.
+    """
     if node.filetype != stat.S_IFDIR:
         return
-    if node.inode.i_flags & INLINE_DATA_FL:
-        raise CorruptContainer(f"ext: inline-data directory {node.inum} is not supported")
     if node.size > fs.block_count * fs.block_size:
         raise CorruptContainer(f"ext: directory inode {node.inum} claims {node.size} bytes")
     data = _content(fs, node).read()
+    if node.inode.i_flags & INLINE_DATA_FL:
+        yield from _entries(fs, node, data[INLINE_DOTDOT:INLINE_SIZE])
+        yield from _entries(fs, node, data[INLINE_SIZE:])
+    else:
+        yield from _entries(fs, node, data)
+
+
+def _entries(fs: ExtFS, node: INode, data: bytes) -> Iterator[tuple[bytes, INode]]:
     off = 0
     while off + 8 <= len(data):
         inum, rec_len, name_len = struct.unpack_from("<IHB", data, off)
@@ -195,9 +211,6 @@ def _fields(fs: ExtFS) -> tuple[Field, ...]:
     free_blocks = (sb.s_free_blocks_count_hi << 32) | sb.s_free_blocks_count_lo
     strict = {
         "volume_name": text(sb.s_volume_name),
-        "feature_compat": f"{sb.s_feature_compat:#x}",
-        "feature_incompat": f"{sb.s_feature_incompat & ~c_ext.EXT3_FEATURE_INCOMPAT_RECOVER:#x}",
-        "feature_ro_compat": f"{sb.s_feature_ro_compat:#x}",
         "default_mount_opts": f"{sb.s_default_mount_opts:#x}",
         "mount_opts": text(sb.s_mount_opts),
     }
@@ -218,8 +231,10 @@ def _fields(fs: ExtFS) -> tuple[Field, ...]:
         "lpf_ino": sb.s_lpf_ino,
     }
     times = ("s_mtime", "s_wtime", "s_mkfs_time", "s_lastcheck")
+    features = feature_fields(sb.s_feature_compat, sb.s_feature_incompat, sb.s_feature_ro_compat)
     return (
         *(Field(k, v, Rule.STRICT) for k, v in strict.items()),
+        *features,
         Field("uuid", str(UUID(bytes=bytes(sb.s_uuid))), Rule.RANDOM_ID),
         Field("hash_seed", bytes(sb.s_hash_seed).hex(), Rule.RANDOM_ID),
         Field("checksum_seed", str(sb.s_checksum_seed), Rule.RANDOM_ID),

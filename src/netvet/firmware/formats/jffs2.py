@@ -1,12 +1,12 @@
 """JFFS2 images of either byte order, with a node scanner of our own.
 
 dissect.jffs was the first choice, but it reads little-endian images only, does not decode the
-`rtime` compressor mkfs.jffs2 enables by default, reads neither device numbers nor xattrs,
-inflates nodes without an output bound, checks no CRC, and fails with a KeyError on a deletion
-dirent it has not seen. JFFS2 is a log of self-describing nodes, so this module scans them the
-way the kernel does (fs/jffs2/scan.c, readinode.c): CRC-checked nodes, the newest version of each
-dirent and inode wins, data nodes are played in version order into a fragment map, and each
-fragment is decoded only when read, bounded by its declared size.
+`rtime` compressor mkfs.jffs2 enables by default nor OpenWrt's LZMA nodes, reads neither device
+numbers nor xattrs, inflates nodes without an output bound, checks no CRC, and fails with a
+KeyError on a deletion dirent it has not seen. JFFS2 is a log of self-describing nodes, so this
+module scans them the way the kernel does (fs/jffs2/scan.c, readinode.c): CRC-checked nodes,
+the newest version of each dirent and inode wins, data nodes are played in version order into a
+fragment map, and each fragment is decoded only when read, bounded by its declared size.
 
 Build noise: cleanmarkers, padding, summary and obsolete nodes are layout. Bytes between nodes
 that are not erased flash (0xFF), nodes with bad CRCs and unknown node types are counted in
@@ -22,10 +22,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import BinaryIO
-
-from lzallright import LZOCompressor
 
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
@@ -33,17 +30,17 @@ from netvet.firmware.formats._fs import (
     ExtentStream,
     decode_dev,
     kind_of,
-    list_tree,
     parser_errors,
     root_fields,
 )
-from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
+from netvet.firmware.formats._members import list_inodes
+from netvet.firmware.formats.jffs2_compr import decode
+from netvet.firmware.model import Field, Kind, Listing, Meta, Rule
 
 MAGIC = 0x1985
 DIRENT, INODE, XATTR, XREF = 0xE001, 0xE002, 0xE008, 0xE009
 LAYOUT_NODES = {0x2003: "cleanmarkers", 0x2004: "padding_nodes", 0x2006: "summary_nodes"}
 ACCURATE, INCOMPAT_MASK = 0x2000, 0xC000
-COMPR_NONE, COMPR_ZERO, COMPR_RTIME, COMPR_ZLIB, COMPR_LZO = 0, 1, 2, 6, 7
 MAX_NODE_DATA = 1 << 16  # the kernel writes at most one page per data node
 XPREFIX = {1: "user.", 2: "security.", 3: "system.posix_acl_access",
            4: "system.posix_acl_default", 5: "trusted."}  # fmt: skip
@@ -54,37 +51,6 @@ ROOT = 1
 def _crc(data: bytes) -> int:
     """JFFS2's crc32: the kernel's crc32(0, ...) without pre- or post-inversion."""
     return ~zlib.crc32(data, 0xFFFFFFFF) & 0xFFFFFFFF
-
-
-def _rtime(src: bytes, size: int) -> bytes:
-    """The kernel's compr_rtime.c decoder, bounded to `size` bytes."""
-    out = bytearray()
-    positions = [0] * 256
-    pos = 0
-    while len(out) < size and pos + 1 < len(src):
-        value, repeat = src[pos], src[pos + 1]
-        pos += 2
-        out.append(value)
-        back = positions[value]
-        positions[value] = len(out)
-        for _ in range(min(repeat, size - len(out))):
-            out.append(out[back])
-            back += 1
-    return bytes(out)
-
-
-def _decode(compr: int, raw: bytes, dsize: int) -> bytes:
-    if compr == COMPR_NONE:
-        return raw[:dsize]
-    if compr == COMPR_ZERO:
-        return b"\0" * dsize
-    if compr == COMPR_RTIME:
-        return _rtime(raw, dsize)
-    if compr == COMPR_ZLIB:
-        return zlib.decompressobj().decompress(raw, dsize)
-    if compr == COMPR_LZO:  # no bounded LZO decoder; MAX_NODE_DATA caps the input
-        return bytes(LZOCompressor.decompress(raw, output_size_hint=dsize))[:dsize]
-    raise CorruptContainer(f"jffs2: unsupported compression type {compr}")
 
 
 @dataclass
@@ -283,10 +249,16 @@ class _Tree:
     def dir_key(self, ino: int) -> int | None:
         return ino if stat.S_ISDIR(self.latest(ino).mode) else None
 
+    def mode(self, ino: int) -> int:
+        return self.latest(ino).mode
+
+    def size(self, ino: int) -> int:
+        return self.latest(ino).isize
+
     def _load(self, node: _Data) -> Callable[[], bytes]:
         def load() -> bytes:
             self.stream.seek(node.at)
-            return _decode(node.compr, self.stream.read(node.csize), node.dsize)
+            return decode(node.compr, self.stream.read(node.csize), node.dsize)
 
         return load
 
@@ -358,8 +330,7 @@ class Jffs2Format:
             stream.seek(0)
             img = _Scanner(stream, size, _endian(stream.read(2)), ctx).run()
             tree = _Tree(img, stream)
-            member = partial(self._member, tree)
-            members = list_tree(ROOT, tree.children, tree.dir_key, member, ctx, self.name, size)
+            members = list_inodes(tree, ROOT, ctx, self.name, size)
             root = tree.meta(ROOT)
         ctx.keep(stream)
         # Slack that runs to the end of the image is compared as trailing data instead.
@@ -370,16 +341,6 @@ class Jffs2Format:
             fields=_fields(img) + root_fields(root),
             trailing=(img.end, size - img.end) if img.end < size else None,
             slack=slack,
-        )
-
-    def _member(self, tree: _Tree, path: str, ino: int) -> Member:
-        meta = tree.meta(ino)
-        kind = kind_of(tree.latest(ino).mode, self.name)
-        if kind is not Kind.FILE:
-            return Member(path, kind, meta)
-        what = f"{self.name}: {path}"
-        return Member(
-            path, kind, meta, size=tree.latest(ino).isize, opener=lambda: tree.content(ino, what)
         )
 
 

@@ -18,7 +18,6 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from typing import BinaryIO
 
 import zstandard
@@ -47,12 +46,12 @@ from netvet.firmware.formats._fs import (
     ExtentStream,
     decode_dev,
     kind_of,
-    list_tree,
     parser_errors,
     quiet_ubireader,
     root_fields,
 )
-from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
+from netvet.firmware.formats._members import list_inodes
+from netvet.firmware.model import Field, Kind, Listing, Meta, Rule
 
 SB_NODE = 6
 COMPRESSORS = {0: "none", 1: "lzo", 2: "zlib", 3: "zstd"}
@@ -187,6 +186,12 @@ class _Tree:
     def dir_key(self, num: int) -> int | None:
         return num if kind_of(self.ino(num).mode, "ubifs") is Kind.DIR else None
 
+    def mode(self, num: int) -> int:
+        return int(self.ino(num).mode)
+
+    def size(self, num: int) -> int:
+        return int(self.ino(num).size)
+
     def meta(self, num: int) -> Meta:
         ino = self.ino(num)
         kind = kind_of(ino.mode, "ubifs")
@@ -268,28 +273,11 @@ class UbifsFormat:
             if fs.leb_size <= 0 or fs.master_node is None:
                 raise NotThisFormat("ubifs: no usable superblock or master node")
             tree = _Tree(fs, _index(fs, ctx), stream)
-            member = partial(self._member, tree)
-            members = list_tree(
-                UBIFS_ROOT_INO, tree.children, tree.dir_key, member, ctx, self.name, size
-            )
+            members = list_inodes(tree, UBIFS_ROOT_INO, ctx, self.name, size)
             root = tree.meta(UBIFS_ROOT_INO)
             fields = _fields(fs)
         ctx.keep(stream)
         return Listing(format=self.name, members=members, fields=fields + root_fields(root))
-
-    def _member(self, tree: _Tree, path: str, num: int) -> Member:
-        meta = tree.meta(num)
-        kind = kind_of(tree.ino(num).mode, self.name)
-        if kind is not Kind.FILE:
-            return Member(path, kind, meta)
-        what = f"{self.name}: {path}"
-        return Member(
-            path,
-            kind,
-            meta,
-            size=tree.ino(num).size,
-            opener=lambda: tree.content(num, what),
-        )
 
 
 FORMAT = UbifsFormat()
