@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from netvet.firmware import compare, prefetch
+from netvet.firmware import compare, prefetch, prefetch_wire
 from netvet.firmware.blob import FileBlob
 from netvet.firmware.context import WalkContext
 from netvet.firmware.limits import Limits
@@ -157,8 +157,9 @@ def test_broken_worker_falls_back(code: str, spy: Spy, monkeypatch: pytest.Monke
 
 def test_failed_reads_in_the_worker_relist_here(spy: Spy, monkeypatch: pytest.MonkeyPatch) -> None:
     code = (
-        "import sys; sys.path.insert(0, {root!r}); from netvet.firmware import prefetch as p; "
-        "p._Worker.read = lambda self, i, n: ('error', 'refused'); p.serve()"
+        "import sys; sys.path.insert(0, {root!r}); "
+        "from netvet.firmware import prefetch_worker as p; "
+        "p.Worker.read = lambda self, i, n: ('error', 'refused'); p.serve()"
     )
     monkeypatch.setattr(prefetch, "WORKER_CODE", code)
     case = CASES["rodata-constant"]
@@ -268,7 +269,7 @@ def test_idle_cores_counts_running_tasks(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
 
 def test_wire_format_names_every_member_and_meta_field() -> None:
-    # _encode and Prefetch._build spell these out; a new field must be carried across too.
+    # prefetch_worker.encode and Prefetch._build spell these out: a new field must be carried too.
     assert [f.name for f in fields(Member)] == [
         "name",
         "kind",
@@ -296,21 +297,21 @@ def test_parsers_int_subclasses_become_plain_but_enums_are_refused() -> None:
     class Colour(enum.IntEnum):
         RED = 1
 
-    out = prefetch._plain((U32(7), (U32(1), 2), "x", None, [U32(3)]))
+    out = prefetch_wire.plain((U32(7), (U32(1), 2), "x", None, [U32(3)]))
     assert out == (7, (1, 2), "x", None, [U32(3)])
     assert type(out[0]) is int and type(out[1][0]) is int
     with pytest.raises(TypeError):
-        prefetch._plain(Colour.RED)
+        prefetch_wire.plain(Colour.RED)
 
 
 def test_frames_refuse_classes() -> None:
     frame = io.BytesIO()
-    prefetch._send(frame, ("ok", (1, "a", b"b", None)))
+    prefetch_wire.send(frame, ("ok", (1, "a", b"b", None)))
     frame.seek(0)
-    assert prefetch._recv(frame) == ("ok", (1, "a", b"b", None))
+    assert prefetch_wire.recv(frame) == ("ok", (1, "a", b"b", None))
     evil = pickle.dumps(("ok", Path("x")))
-    stream = io.BytesIO(prefetch._FRAME.pack(len(evil)) + evil)
+    stream = io.BytesIO(prefetch_wire.FRAME.pack(len(evil)) + evil)
     with pytest.raises(pickle.UnpicklingError):
-        prefetch._recv(stream)
+        prefetch_wire.recv(stream)
     with pytest.raises(EOFError):
-        prefetch._recv(io.BytesIO(b"\x01"))
+        prefetch_wire.recv(io.BytesIO(b"\x01"))

@@ -1,18 +1,21 @@
 """Reads at any offset and size through squashfs files, fragments and whole blocks alike.
 
-netvet reads tail-end fragments with its own stream (see squashfs.py); dissect's stock stream,
-slow but correct, is the oracle.
+netvet reads files with its own stream (squashfs_data.py); dissect's stock stream, slow but
+correct, is the oracle.
 """
 
 from __future__ import annotations
 
 import io
 import random
+import zlib
 
 import pytest
 from dissect.squashfs import SquashFS
 
+from netvet.firmware.errors import CorruptContainer
 from netvet.firmware.formats import squashfs
+from netvet.firmware.formats.squashfs_data import DATA_UNCOMPRESSED, Data, FileStream
 from tests.formats.test_filesystems import image, listing
 
 
@@ -32,7 +35,7 @@ def stock_contents(data: bytes) -> dict[str, bytes]:
     return out
 
 
-@pytest.mark.parametrize("comp", ["gzip", "xz", "lz4"])
+@pytest.mark.parametrize("comp", ["gzip", "lzma", "lzo", "xz", "lz4"])
 def test_random_reads_match_the_stock_reader(comp: str) -> None:
     data = image(f"squashfs-{comp}")
     expected = stock_contents(data)
@@ -50,3 +53,34 @@ def test_random_reads_match_the_stock_reader(comp: str) -> None:
             size = rng.choice([1, 3, 100, 3616, 4096, 5000, 30000])
             stream.seek(offset)
             assert stream.read(size) == want[offset : offset + size], (name, offset, size)
+
+
+class _OneFragment:
+    """A fragment table of one entry: the block at `pos`, stored uncompressed."""
+
+    def __init__(self, pos: int, size: int) -> None:
+        self.pos, self.size = pos, size
+
+    def entry(self, index: int) -> tuple[int, int]:
+        assert index == 0
+        return self.pos, self.size | DATA_UNCOMPRESSED
+
+
+def test_sparse_uncompressed_and_fragment_pieces() -> None:
+    bs = 4096
+    first = bytes(range(256)) * 16  # one whole block, stored uncompressed
+    frag = b"tail!" * 100  # the fragment block; the file's tail starts 7 bytes in
+    image = io.BytesIO(b"\xee" * 10 + first + frag)
+    data = Data(image, bs, zlib.decompress, _OneFragment(10 + bs, len(frag)))  # type: ignore[arg-type]
+    words = (bs | DATA_UNCOMPRESSED, 0)  # the second block is sparse: zeros, nothing stored
+    want = first + bytes(bs) + frag[7:107]
+    stream = FileStream(data, "f", len(want), 10, words, 0, 7)
+    assert stream.read() == want
+    rng = random.Random(3)
+    for _ in range(200):
+        offset, size = rng.randrange(len(want) + 5), rng.choice([1, 7, 100, bs, bs + 1, 3 * bs])
+        stream.seek(offset)
+        assert stream.read(size) == want[offset : offset + size], (offset, size)
+    short = FileStream(data, "f", len(want) + 1000, 10, words, 0, 7)  # claims more than it holds
+    with pytest.raises(CorruptContainer, match="fragment holds"):
+        short.read()

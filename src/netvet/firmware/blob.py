@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import Executor, Future
 from functools import partial
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from netvet.firmware.context import CHUNK, WalkContext
 from netvet.firmware.errors import LimitExceeded
 from netvet.firmware.formats.base import PROBE_SIZE
 from netvet.firmware.model import Opener
+
+if TYPE_CHECKING:  # not imported at run time: the worker process (prefetch) has no pool
+    from concurrent.futures import Executor, Future
 
 # Content analysers read whole entries into memory; bigger entries are compared by range.
 MAX_IN_MEMORY = 512 << 20

@@ -23,11 +23,12 @@ from netvet.errors import InputError
 from netvet.firmware.blob import Blob, FileBlob
 from netvet.firmware.content import DigestClaim, Within, explain
 from netvet.firmware.context import WalkContext
+from netvet.firmware.digests import prehash
 from netvet.firmware.errors import FirmwareError, LimitExceeded
 from netvet.firmware.limits import Limits
 from netvet.firmware.listing import compare_listings
 from netvet.firmware.model import Listing
-from netvet.firmware.prefetch import Prefetch, Unavailable, prehash, servable, wanted
+from netvet.firmware.prefetch import Prefetch, Unavailable, servable, wanted
 from netvet.firmware.result import (
     Change,
     Comparison,
@@ -154,11 +155,15 @@ class Engine:
         return self.content(path, ref, dep, within)
 
     def _listings(self, ref: Blob, dep: Blob) -> tuple[Listing | None, Listing | None]:
-        """Both sides listed; the deployed one by the worker when it serves `dep` (the input file),
-        the reference's members then hashed here meanwhile."""
+        """Both sides listed, their members hashed (digests.py); the deployed one by the worker
+        when it serves `dep` (the input file), the reference's members hashed here meanwhile."""
         pf = self.prefetch
         if pf is None or pf.blob is not dep:
-            return open_container(ref, self.ref_ctx), open_container(dep, self.dep_ctx)
+            ref_list = open_container(ref, self.ref_ctx)
+            dep_list = open_container(dep, self.dep_ctx)
+            if ref_list is None or dep_list is None:  # no members to match
+                return ref_list, dep_list
+            return prehash(ref_list, self.ref_ctx), prehash(dep_list, self.dep_ctx)
         pf.begin()
         ref_list = open_container(ref, self.ref_ctx)
         if ref_list is not None:

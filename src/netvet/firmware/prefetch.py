@@ -3,7 +3,8 @@
 Per side, a comparison lists the container and hashes every member; the two sides are
 independent until they are matched. So when a core is idle and the comparison opens a
 container whose both sides are the input files themselves, the deployed side is listed and
-hashed by a worker process (`serve`) while the parent lists and hashes the reference (`prehash`).
+hashed by a worker process (prefetch_worker.py) while the parent lists and hashes the reference
+(digests.py).
 The worker sends back plain data: the listing's format, fields, trailing, notes and slack, and
 per member its name, kind, metadata, size, offset and sha256. The parent builds the deployed
 `Listing` from it; members whose digests match are never opened in the parent.
@@ -23,20 +24,18 @@ is Typer and every command, ~0.3 s CPU on the path the parent waits on); the wor
 keep its listing between requests and be stoppable when its answer is no longer wanted.
 
 Trust: the worker parses the same hostile bytes the parent would. Frames are pickles of plain
-data (tuples, str, bytes, numbers, None) loaded with an unpickler that refuses every class, so a
-worker subverted through a parser bug still cannot make the parent run code. The worker's
+data (tuples, str, bytes, numbers, None) loaded with an unpickler that refuses every class
+(prefetch_wire.py), so a worker subverted through a parser bug still cannot make the parent run
+code. The worker's
 temporary files go to a directory the parent owns and removes (TMPDIR), even if it is killed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gc
 import io
 import os
-import pickle
 import select
-import struct
 import subprocess
 import sys
 import time
@@ -46,30 +45,31 @@ from dataclasses import asdict, replace
 from functools import partial
 from typing import Any, BinaryIO
 
-import netvet
-from netvet.firmware.blob import Blob, FileBlob
-from netvet.firmware.context import CHUNK, WalkContext
-from netvet.firmware.errors import CorruptContainer, LimitExceeded
-from netvet.firmware.formats import codecs, containers
+from netvet.firmware.blob import FileBlob
+from netvet.firmware.context import WalkContext
+from netvet.firmware.errors import CorruptContainer
 from netvet.firmware.limits import Limits
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
+from netvet.firmware.prefetch_wire import recv, send
+from netvet.firmware.prefetch_worker import servable
 from netvet.firmware.walk import open_container
+
+__all__ = ["Prefetch", "Unavailable", "servable", "wanted"]
 
 LOADAVG = "/proc/loadavg"  # its 4th field: tasks runnable now / all tasks
 PARALLEL_MIN_BYTES = 4 << 20  # below this, listing a side takes less than starting a worker
 FETCH_LIMIT = 32 << 20  # differing members up to this size are read through the worker
 CACHE_BYTES = 64 << 20  # fetched contents kept for the next open of the same member
-_HASHED = (Kind.FILE, Kind.REGION)
 _KINDS = {k.value: k for k in Kind}
 _RULES = {r.value: r for r in Rule}
-_FRAME = struct.Struct("<Q")
-_EXACT = frozenset({int, str, bytes, bool, float, type(None)})
-_BASES: tuple[type[Any], ...] = (int, str, bytes)
-_PRINTERS = ("__repr__", "__str__", "__format__")
-_BASE_OF: dict[type, type] = {}  # parser types found to print as their builtin base
-# `-P`: no current directory on sys.path; the parent's own netvet comes first.
+# `-P`: no current directory on sys.path; the parent's own netvet comes first. The package
+# netvet.firmware is entered without its __init__, which imports the comparison engine and its
+# content analysers: the worker needs none of them, and its start is on the parent's path.
 WORKER_CODE = (
-    "import sys; sys.path.insert(0, {root!r}); from netvet.firmware.prefetch import serve; serve()"
+    "import sys, types; sys.path.insert(0, {root!r}); import netvet; "
+    "pkg = types.ModuleType('netvet.firmware'); pkg.__path__ = [{package!r}]; "
+    "sys.modules['netvet.firmware'] = pkg; "
+    "from netvet.firmware.prefetch_worker import serve; serve()"
 )
 
 
@@ -114,191 +114,6 @@ def idle_cores(samples: int = 5) -> int:
     return idle
 
 
-def servable(blob: Blob) -> bool:
-    """Whether the worker can list `blob` as the comparison would: not when a codec claims it
-    (the comparison peels it first; the worker would answer "skip")."""
-    return not any(codec.probe(blob.head, blob.size) for codec in codecs())
-
-
-def prehash(listing: Listing, ctx: WalkContext) -> Listing:
-    """`listing` with its members' digests computed now, while the worker does the other side.
-
-    A member that cannot be read keeps no digest: the comparison reads it again later and reports
-    the error where the serial walk does. Out of time, the rest is left to the comparison too.
-    """
-    members = list(listing.members)
-    for i, m in enumerate(members):
-        if m.sha256 is None and m.opener is not None and m.kind in _HASHED:
-            try:
-                digest = digest_of(m, ctx)
-            except LimitExceeded:
-                break
-            if digest is not None:
-                members[i] = Member(m.name, m.kind, m.meta, m.size, m.opener, m.offset, digest)
-    return replace(listing, members=tuple(members))
-
-
-def digest_of(m: Member, ctx: WalkContext) -> str | None:
-    """sha256 of a member's content if it reads back as exactly its declared size, else None
-    (a Blob given a digest also takes the size from the caller)."""
-    assert m.opener is not None
-    blob = Blob(m.name, m.opener, ctx)
-    try:
-        digest = blob.sha256
-    except LimitExceeded:
-        raise
-    except Exception:
-        return None
-    return digest if blob.size == m.size else None
-
-
-# -- the wire ------------------------------------------------------------------------------------
-class _Plain(pickle.Unpickler):
-    """Loads tuples, lists, str, bytes, numbers and None; refuses every class."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise pickle.UnpicklingError(f"refused {module}.{name}")
-
-
-def _send(out: BinaryIO, obj: object) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(_FRAME.pack(len(data)))
-    out.write(data)
-    out.flush()
-
-
-def _recv(inp: BinaryIO) -> Any:
-    """The next frame's object; EOFError when the stream ends."""
-    (n,) = _FRAME.unpack(_read_exact(inp, _FRAME.size))
-    return _Plain(io.BytesIO(_read_exact(inp, n))).load()
-
-
-def _read_exact(inp: BinaryIO, n: int) -> bytes:
-    parts = []
-    while n:
-        chunk = inp.read(min(n, CHUNK * 16))
-        if not chunk:
-            raise EOFError("worker stream ended")
-        parts.append(chunk)
-        n -= len(chunk)
-    return b"".join(parts)
-
-
-def _encode(listing: Listing, ctx: WalkContext) -> tuple[Any, ...]:
-    """A listing as plain data, its members hashed. A member is a tuple of Member's fields in
-    order, with `opener` as whether there is one and `meta` as an index into a table of the
-    distinct metadata (most members share theirs)."""
-    metas: dict[Meta, int] = {}
-    rows = []
-    for m in listing.members:
-        digest = digest_of(m, ctx) if m.opener is not None and m.kind in _HASHED else None
-        meta = metas.get(m.meta)
-        if meta is None:
-            meta = metas[m.meta] = len(metas)
-        size, offset = _plain(m.size), _plain(m.offset)
-        rows.append((m.name, m.kind.value, meta, size, m.opener is not None, offset, digest))
-    table = tuple(
-        _plain((x.mode, x.uid, x.gid, x.target, x.rdev, x.xattrs, x.mtime)) for x in metas
-    )
-    fields = tuple((_plain(f.name), _plain(f.value), f.rule.value) for f in listing.fields)
-    plain = _plain((listing.format, fields, listing.trailing, listing.notes, listing.slack))
-    return (*plain, table, tuple(rows))
-
-
-def _plain(value: Any) -> Any:
-    """`value` with parsers' subclasses of int/str/bytes (dissect.cstruct's uint32...) made the
-    builtin type, which pickles as plain data. Other values pass unchanged: lists arrive as
-    lists, and an object of any class makes the parent refuse the frame and list the image
-    itself."""
-    kind = type(value)
-    if kind in _EXACT:
-        return value
-    if kind is tuple:
-        return tuple(_plain(v) for v in value)
-    base = _BASE_OF.get(kind) or _base_of(kind)
-    return value if base is None else base(value)
-
-
-def _base_of(kind: type) -> type | None:
-    """The builtin `kind` derives from, if it prints exactly as that builtin; a subclass that
-    prints otherwise (an IntEnum) is refused, since findings quote these values."""
-    for base in _BASES:
-        if issubclass(kind, base):
-            if any(getattr(kind, m) is not getattr(base, m) for m in _PRINTERS):
-                raise TypeError(f"{kind.__name__} does not print as {base.__name__}")
-            _BASE_OF[kind] = base
-            return base
-    return None
-
-
-# -- the worker process --------------------------------------------------------------------------
-class _Worker:
-    """The worker's state: one listing of the deployed image, kept for reads of its members."""
-
-    def __init__(self) -> None:
-        self.ctx: WalkContext | None = None
-        self.members: tuple[Member, ...] = ()
-
-    def handle(self, request: tuple[Any, ...]) -> tuple[Any, ...]:
-        if request[0] == "list":
-            return self.list(request[1], request[2])
-        if request[0] == "read":
-            return self.read(request[1], request[2])
-        return ("error", f"unknown request {request[0]!r}")
-
-    def list(self, path: str, limits: dict[str, Any]) -> tuple[Any, ...]:
-        self.ctx = ctx = WalkContext(Limits(**limits), "deployed")
-        try:
-            blob = FileBlob(os.path.basename(path), path, ctx)
-            if not servable(blob):
-                return ("skip",)  # compressed: the parent peels it, as it would anyway
-            listing = open_container(blob, ctx)
-            data = None if listing is None else _encode(listing, ctx)
-        except Exception as exc:  # LimitExceeded, CorruptContainer: the parent reports it
-            return ("error", f"{type(exc).__name__}: {exc}")
-        self.members = listing.members if listing is not None else ()
-        return ("ok", data, ctx.expanded, ctx.entries)
-
-    def read(self, index: int, limit: int) -> tuple[Any, ...]:
-        parts, size = [], 0
-        try:
-            opener = self.members[index].opener
-            assert opener is not None
-            with opener() as stream:
-                stream.seek(0)
-                while size <= limit and (chunk := stream.read(CHUNK)):
-                    parts.append(chunk)
-                    size += len(chunk)
-        except Exception as exc:  # the parent opens it itself and meets the error there
-            return ("error", f"{type(exc).__name__}: {exc}")
-        return ("big",) if size > limit else ("ok", b"".join(parts))
-
-    def close(self) -> None:
-        if self.ctx is not None:
-            self.ctx.close()
-
-
-def serve() -> None:
-    """The worker's main loop: answer requests from stdin on stdout until stdin closes."""
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # a library's print must not corrupt frames
-    old = gc.get_threshold()  # as compare() does: parsers leave many cycles (see there)
-    gc.set_threshold(max(old[0], 100_000), *old[1:])
-    containers(), codecs()  # import every format now, before the first request arrives
-    worker = _Worker()
-    try:
-        while True:
-            _send(out, worker.handle(_recv(sys.stdin.buffer)))
-    except (EOFError, BrokenPipeError, KeyboardInterrupt):
-        pass
-    finally:
-        worker.close()
-    # Tearing down a heap of parser objects takes longer than the work it did for some images;
-    # nothing is left to flush or remove.
-    os._exit(0)
-
-
-# -- the parent's side ---------------------------------------------------------------------------
 class Prefetch:
     """The parent's handle on a worker listing `blob`, the deployed input file at `path`."""
 
@@ -326,10 +141,11 @@ class Prefetch:
         if self._state != "new":
             return
         self._state = "asked"
-        root = os.path.dirname(os.path.dirname(os.path.abspath(netvet.__file__)))
+        package = os.path.dirname(os.path.abspath(__file__))
+        root = os.path.dirname(os.path.dirname(package))
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-P", "-c", WORKER_CODE.format(root=root)],
+                [sys.executable, "-P", "-c", WORKER_CODE.format(root=root, package=package)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
@@ -423,7 +239,7 @@ class Prefetch:
     def _ask(self, request: tuple[Any, ...]) -> None:
         assert self._proc is not None and self._proc.stdin is not None
         try:
-            _send(self._proc.stdin, request)  # type: ignore[arg-type]
+            send(self._proc.stdin, request)  # type: ignore[arg-type]
             self._outstanding = True
         except OSError:
             self._stop()
@@ -438,7 +254,7 @@ class Prefetch:
                 ready, _, _ = select.select([stdout], [], [], self._remaining())
                 if not ready:
                     raise TimeoutError("worker past the deadline")
-            reply = _recv(stdout)  # type: ignore[arg-type]
+            reply = recv(stdout)  # type: ignore[arg-type]
         except Exception:  # died, garbled, refused a class, too slow: do it here instead
             self._stop()
             return None

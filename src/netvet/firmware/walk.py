@@ -13,7 +13,7 @@ from functools import partial
 from netvet.firmware.blob import Blob
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, LimitExceeded, NotThisFormat
-from netvet.firmware.formats import Decoded, codecs, containers
+from netvet.firmware.formats import Decoded, iter_codecs, iter_containers
 from netvet.firmware.model import Listing
 from netvet.firmware.streams import view
 
@@ -29,7 +29,7 @@ class Layer:
 def peel(blob: Blob, ctx: WalkContext) -> tuple[Layer, Blob] | None:
     """The first codec layer of `blob` and the decompressed blob, or None if not compressed."""
     head, size = blob.head, blob.size
-    for codec in codecs():
+    for codec in iter_codecs(head, size):
         if not codec.probe(head, size):
             continue
         try:
@@ -51,7 +51,7 @@ def open_container(blob: Blob, ctx: WalkContext) -> Listing | None:
     """
     head, size = blob.head, blob.size
     failure: Exception | None = None
-    for fmt in containers():
+    for fmt in iter_containers(head, size):
         if not fmt.probe(head, size):
             continue
         try:

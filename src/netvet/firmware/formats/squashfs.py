@@ -1,108 +1,65 @@
-"""SquashFS 4 images (every compressor), listed through dissect.squashfs.
+"""SquashFS 4 images (every compressor): the tree, each entry's metadata and content.
 
-dissect.squashfs parses the tables and gives lazy file streams, but it decompresses each block
-without an output bound (a crafted block could expand to gigabytes), only knows zstd through the
-`backports.zstd` package, and does not read the xattr table. `_SquashFS` therefore sets up the
-same tables with a bounded decompressor of ours (zstd via `zstandard`), and `_xattrs` reads the
-xattr table (squashfs-tools' xattr.h layout) so `security.capability` is compared.
-
-`_FileStream` works around dissect.squashfs 1.12 re-reading a file's tail-end fragment once per
-buffered read (its fragment branch never moves to the next run): on images of many small files
-that was a third of netvet's time. The bytes it returns are the same.
+The tables are read by squashfs_tables.py (why not dissect.squashfs: see there) and contents by
+squashfs_data.py. Here the directory tree is walked and turned into members: an entry's type is
+its inode's, and a directory entry that names another type (what `readdir` would report) makes
+the image corrupt rather than letting two readers see two different trees.
 """
 
 from __future__ import annotations
 
-import io
-import lzma
 import struct
-import zlib
-from functools import lru_cache, partial
+from functools import partial
 from typing import BinaryIO
 
-import lz4.block
-import zstandard
-from dissect.squashfs.c_squashfs import c_squashfs
-from dissect.squashfs.squashfs import FileStream, INode, SquashFS
-from lzallright import LZOCompressor
-
 from netvet.firmware.context import WalkContext
-from netvet.firmware.errors import CorruptContainer, NotThisFormat
-from netvet.firmware.formats._fs import (
-    decode_dev,
-    guarded_opener,
-    kind_of,
-    list_tree,
-    parser_errors,
-    root_fields,
+from netvet.firmware.errors import CorruptContainer, LimitExceeded, NotThisFormat
+from netvet.firmware.formats._fs import decode_dev, list_tree, parser_errors, root_fields
+from netvet.firmware.formats.squashfs_data import COMPRESSORS, NO_FRAGMENT, Data, FileStream
+from netvet.firmware.formats.squashfs_data import decompressor as _decompressor
+from netvet.firmware.formats.squashfs_tables import (
+    META_SIZE,
+    NO_XATTR,
+    SUPER,
+    Fragments,
+    Metadata,
+    Super,
+    Table,
+    Xattrs,
+    read_ids,
+    read_super,
 )
-from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
+from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Opener, Rule
 
 MAGIC = b"hsqs"
-META_SIZE = c_squashfs.SQUASHFS_METADATA_SIZE
-NO_XATTR = 0xFFFFFFFF
-_NO_FRAGMENT = c_squashfs.SQUASHFS_INVALID_FRAG  # cstruct constants are slow to look up
-COMPRESSORS = {1: "gzip", 2: "lzma", 3: "lzo", 4: "xz", 5: "lz4", 6: "zstd"}
-XATTR_PREFIXES = {0: "user.", 1: "trusted.", 2: "security."}
-MAX_XATTRS = 4096  # per inode; the kernel's own limit on the value list is 64 KiB
+DIR_COUNT = 256  # entries under one directory header (squashfs_fs.h SQUASHFS_DIR_COUNT)
+MAX_TARGET = 1 << 16  # bytes of a symlink target; the kernel refuses more than a page
+# inode type -> (kind, basic type a directory entry gives it, whether it is the extended form)
+_TYPES = {
+    1: Kind.DIR,
+    2: Kind.FILE,
+    3: Kind.SYMLINK,
+    4: Kind.BLOCK,
+    5: Kind.CHAR,
+    6: Kind.FIFO,
+    7: Kind.SOCKET,
+}
+_BASE = struct.Struct("<HHHHII")  # type, mode, uid index, gid index, mtime, inode number
+_DIR = struct.Struct("<IIHHI")  # start block, nlink, size, offset, parent
+_LDIR = struct.Struct("<IIIIHHI")  # nlink, size, start block, parent, index count, offset, xattr
+_FILE = struct.Struct("<HHHHIIIIII")  # _BASE, then start block, fragment, offset, size
+_LREG = struct.Struct("<QQQIIII")  # start, size, sparse, nlink, fragment, offset, xattr
+_II = struct.Struct("<II")
+_DIR_HEADER = struct.Struct("<III")  # count - 1, start block, inode number
+_DIR_ENTRY = struct.Struct("<HhHH")  # offset, inode number delta, type, name size - 1
 
 
-def _decompress(comp: int, data: bytes, limit: int) -> bytes:
-    """One block decompressed to at most `limit` bytes; a block that expands further is corrupt.
+class _Image:
+    """One opened image: its tables, and the members built from them."""
 
-    A valid block is never stored compressed when that does not save space, so a compressed block
-    longer than `limit` is refused before decompressing. LZO has no bounded decoder in the
-    available libraries (lzallright takes a size hint only; dissect.util's native lzo ignores its
-    bound and panics on some corrupt input): its output is checked afterwards, which the input
-    bound keeps to a few hundred MiB at worst.
-    """
-    if len(data) > limit:
-        raise CorruptContainer(f"squashfs: compressed block of {len(data)} bytes > {limit}")
-    if comp == 1:
-        zobj = zlib.decompressobj()
-        out = zobj.decompress(data, limit)
-        over = bool(zobj.unconsumed_tail)
-    elif comp in (2, 4):
-        fmt = lzma.FORMAT_ALONE if comp == 2 else lzma.FORMAT_XZ
-        lobj = lzma.LZMADecompressor(format=fmt)
-        out = lobj.decompress(data, limit)
-        over = not lobj.eof and not lobj.needs_input
-    elif comp == 3:
-        out = LZOCompressor.decompress(data, output_size_hint=limit)
-        over = len(out) > limit
-    elif comp == 5:
-        out = lz4.block.decompress(data, uncompressed_size=limit)
-        over = False
-    elif comp == 6:
-        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data))
-        out = reader.read(limit + 1)
-        over = len(out) > limit
-    else:
-        raise CorruptContainer(f"squashfs: unknown compressor id {comp}")
-    if over:
-        raise CorruptContainer(f"squashfs: a block expands beyond {limit} bytes")
-    return out
-
-
-class _Bounded:
-    """The compression object dissect's block reader calls."""
-
-    def __init__(self, comp: int, block_size: int) -> None:
-        self.comp = comp
-        self.limit = max(block_size, META_SIZE)
-
-    def decompress(self, data: bytes, expected: int) -> bytes:
-        return _decompress(self.comp, data, self.limit)
-
-
-class _SquashFS(SquashFS):
-    """dissect's SquashFS with our superblock checks and bounded decompressor."""
-
-    def __init__(self, fh: BinaryIO, size: int) -> None:  # replaces dissect's: see module doc
-        self.fh = fh
-        fh.seek(0)
-        sb = c_squashfs.squashfs_super_block(fh)
-        if sb.s_magic != c_squashfs.SQUASHFS_MAGIC or sb.s_major != 4:
+    def __init__(self, fh: BinaryIO, size: int, ctx: WalkContext) -> None:
+        sb = read_super(fh)
+        if sb.s_magic != 0x73717368 or sb.s_major != 4:
             raise NotThisFormat(f"squashfs: magic/version {sb.s_magic:#x} {sb.s_major}")
         if sb.compression not in COMPRESSORS:
             raise NotThisFormat(f"squashfs: unknown compressor id {sb.compression}")
@@ -111,107 +68,165 @@ class _SquashFS(SquashFS):
         if sb.bytes_used > size:
             raise CorruptContainer(f"squashfs: truncated ({size} of {sb.bytes_used} bytes)")
         self.sb = sb
-        self.block_size, self.block_log, self.flags = sb.block_size, sb.block_log, sb.flags
-        self.major, self.minor, self.size = sb.s_major, sb.s_minor, sb.bytes_used
-        self._read_block = lru_cache(32)(self._read_block)  # type: ignore[has-type]
-        self._lookup_id = lru_cache(1024)(self._lookup_id)  # type: ignore[has-type]
-        self._lookup_inode = lru_cache(1024)(self._lookup_inode)  # type: ignore[has-type]
-        self._lookup_fragment = lru_cache(1024)(self._lookup_fragment)  # type: ignore[has-type]
-        self._compression_options = None
-        self._compression = _Bounded(sb.compression, sb.block_size)
-        self.id_table = self._read_table(sb.id_table_start, sb.no_ids, 4)
-        self.lookup_table = self._read_table(sb.lookup_table_start, sb.inodes, 8)
-        self.fragment_table = self._read_table(
-            sb.fragment_table_start, sb.fragments, len(c_squashfs.squashfs_fragment_entry)
-        )
-        self.root = self.inode(sb.root_inode >> 16, sb.root_inode & 0xFFFF, name="/")
+        self.ctx = ctx
+        self.meta = meta = Metadata(fh, sb.bytes_used, _decompressor(sb.compression, META_SIZE))
+        data_decompress = _decompressor(sb.compression, max(sb.block_size, META_SIZE))
+        self.data = Data(fh, sb.block_size, data_decompress, Fragments(meta, sb))
+        self.ids = read_ids(meta, sb)
+        self.xattrs = Xattrs(meta, sb)
+        self.inodes = Table(meta, sb.inode_table_start, ctx, "inode")
+        self.dirs = Table(meta, sb.directory_table_start, ctx, "directory")
+        self._metas: dict[tuple[object, ...], Meta] = {}
+
+    def inode(self, ref: int) -> tuple[int, int]:
+        """(position of the inode `ref` in the inode table buffer, its type)."""
+        table = self.inodes
+        p = table.pos(ref >> 16, ref & 0xFFFF)
+        table.need(p + 64)
+        kind = table.buf[p] | table.buf[p + 1] << 8
+        if not 1 <= kind <= 14:
+            raise CorruptContainer(f"squashfs: unknown inode type {kind}")
+        return p, kind
+
+    def member(self, path: str, node: tuple[int, int]) -> Member:
+        ref, entry_type = node
+        p, itype = self.inode(ref)
+        basic = (itype - 1) % 7 + 1
+        if entry_type and (entry_type - 1) % 7 + 1 != basic:
+            raise CorruptContainer(
+                f"squashfs: {path!r} is type {entry_type} in its directory, {itype} in its inode"
+            )
+        buf = self.inodes.buf
+        if itype == 2:  # most entries: one unpack for the whole inode
+            _, mode, uid, gid, mtime, _ino, start, fragment, offset, size = _FILE.unpack_from(
+                buf, p
+            )
+            meta = self._meta(mode, uid, gid, None, None, NO_XATTR, mtime)
+            return Member(
+                path,
+                Kind.FILE,
+                meta,
+                size,
+                self._opener(path, p + 32, start, size, fragment, offset),
+            )
+        _, mode, uid, gid, mtime, _ino = _BASE.unpack_from(buf, p)
+        kind = _TYPES[basic]
+        xattr = NO_XATTR
+        target = rdev = None
+        size = 0
+        opener: Opener | None = None
+        q = p + 16
+        if kind is Kind.FILE:
+            start, size, _sparse, _nlink, fragment, offset, xattr = _LREG.unpack_from(buf, q)
+            opener = self._opener(path, q + 40, start, size, fragment, offset)
+        elif itype == 8:
+            xattr = _LDIR.unpack_from(buf, q)[6]
+        elif kind is Kind.SYMLINK:
+            _nlink, tsize = _II.unpack_from(buf, q)
+            if tsize > MAX_TARGET:
+                raise CorruptContainer(f"squashfs: {path!r}: symlink target of {tsize} bytes")
+            self.inodes.need(q + 8 + tsize + 4)
+            raw = buf[q + 8 : q + 8 + tsize]
+            if len(raw) != tsize:
+                raise CorruptContainer(f"squashfs: {path!r}: truncated symlink target")
+            target = raw.decode("utf-8", "surrogateescape")
+            if itype == 10:
+                (xattr,) = struct.unpack_from("<I", buf, q + 8 + tsize)
+        elif kind in (Kind.BLOCK, Kind.CHAR):
+            _nlink, dev = _II.unpack_from(buf, q)
+            rdev = decode_dev(dev)
+            if itype > 7:
+                (xattr,) = struct.unpack_from("<I", buf, q + 8)
+        elif itype > 7:  # extended fifo, socket
+            (xattr,) = struct.unpack_from("<I", buf, q + 4)
+        meta = self._meta(mode, uid, gid, target, rdev, xattr, mtime)
+        return Member(path, kind, meta, size, opener)
+
+    def _meta(
+        self,
+        mode: int,
+        uid: int,
+        gid: int,
+        target: str | None,
+        rdev: tuple[int, int] | None,
+        xattr: int,
+        mtime: int,
+    ) -> Meta:
+        """Shared Meta objects: most entries of an image have the same metadata."""
+        key = (mode, uid, gid, target, rdev, xattr, mtime)
+        meta = self._metas.get(key)
+        if meta is None:
+            ids = self.ids
+            if uid >= len(ids) or gid >= len(ids):
+                raise CorruptContainer(f"squashfs: id index {max(uid, gid)} beyond the id table")
+            xattrs = self.xattrs.get(xattr)
+            meta = Meta(mode & 0o7777, ids[uid], ids[gid], target, rdev, xattrs, mtime)
+            self._metas[key] = meta
+        return meta
+
+    def _opener(
+        self, path: str, q: int, start: int, size: int, fragment: int, offset: int
+    ) -> Opener:
+        bs = self.sb.block_size
+        count = (size + bs - 1) // bs if fragment == NO_FRAGMENT else size // bs
+        words: tuple[int, ...] = ()
+        if count:
+            self.inodes.need(q + count * 4)
+            if q + count * 4 > len(self.inodes.buf):
+                raise CorruptContainer(f"squashfs: {path!r}: block list beyond the inode table")
+            words = struct.unpack_from(f"<{count}I", self.inodes.buf, q)
+        what = f"squashfs: {path}"
+        opener = partial(FileStream, self.data, what, size, start, words, fragment, offset)
+        return opener  # type: ignore[return-value]  # a FileStream is a binary stream
+
+    def children(self, node: tuple[int, int]) -> list[tuple[str, tuple[int, int]]]:
+        if node[1] != 1:
+            return []
+        p, itype = self.inode(node[0])
+        if itype == 1:
+            start, _nlink, dsize, offset, _parent = _DIR.unpack_from(self.inodes.buf, p + 16)
+        elif itype == 8:
+            _nlink, dsize, start, _parent, _n, offset, _x = _LDIR.unpack_from(
+                self.inodes.buf, p + 16
+            )
+        else:
+            raise CorruptContainer(f"squashfs: inode type {itype} listed as a directory")
+        if dsize <= 3:
+            return []
+        table = self.dirs
+        p = table.pos(start, offset)
+        end = p + dsize - 3
+        table.need(end)
+        buf = table.buf
+        out: list[tuple[str, tuple[int, int]]] = []
+        room = self.ctx.limits.max_entries - self.ctx.entries
+        while p < end:
+            count, block, _ino = _DIR_HEADER.unpack_from(buf, p)
+            p += 12
+            if count >= DIR_COUNT:
+                raise CorruptContainer(f"squashfs: directory header of {count + 1} entries")
+            if len(out) + count >= room:  # walk() counts them too; this bounds the list first
+                raise LimitExceeded(
+                    f"more than --max-entries ({self.ctx.limits.max_entries}) members"
+                )
+            for _ in range(count + 1):
+                ioff, _delta, etype, nsize = _DIR_ENTRY.unpack_from(buf, p)
+                raw = buf[p + 8 : p + 9 + nsize]
+                p += 9 + nsize
+                if len(raw) != nsize + 1 or p > end:
+                    raise CorruptContainer("squashfs: directory entry beyond its directory")
+                out.append((raw.decode("utf-8", "surrogateescape"), ((block << 16) | ioff, etype)))
+        return out
+
+    def root(self) -> tuple[int, int]:
+        return (self.sb.root_inode, 0)
 
 
-def _xattr_index(node: INode) -> int:
-    """The inode's index into the xattr id table, NO_XATTR when it has none."""
-    hdr = node.header
-    if hdr.inode_type == c_squashfs.SQUASHFS_LSYMLINK_TYPE:
-        # the extended symlink keeps its xattr index after the target bytes
-        _, _, data = node.fs._read_metadata(node.data_block, node.data_offset, hdr.symlink_size + 4)
-        return int(struct.unpack("<I", data[-4:])[0])
-    return int(getattr(hdr, "xattr", NO_XATTR))
+def _dir_key(node: tuple[int, int]) -> int | None:
+    return node[0] if node[1] == 1 else None
 
 
-class _Xattrs:
-    """Reader of the xattr table: id table -> key/value list (squashfs-tools xattr.h)."""
-
-    def __init__(self, fs: _SquashFS) -> None:
-        self.fs = fs
-        self.start = self.count = 0
-        self.blocks: list[int] = []
-        table = fs.sb.xattr_id_table_start
-        if table in (-1, 0xFFFFFFFFFFFFFFFF):
-            return
-        fs.fh.seek(table)
-        head = c_squashfs.squashfs_xattr_table(fs.fh)
-        self.start, self.count = head.xattr_table_start, head.xattr_ids
-        nblocks = (self.count * 16 + META_SIZE - 1) // META_SIZE
-        self.blocks = list(c_squashfs.uint64[nblocks](fs.fh))
-
-    def get(self, index: int) -> tuple[tuple[str, bytes], ...]:
-        if index == NO_XATTR:
-            return ()
-        if index >= self.count:
-            raise CorruptContainer(f"squashfs: xattr index {index} beyond table ({self.count})")
-        block, offset = divmod(index * 16, META_SIZE)
-        _, _, raw = self.fs._read_metadata(self.blocks[block], offset, 16)
-        ref, count, _size = struct.unpack("<QII", raw)
-        if count > MAX_XATTRS:
-            raise CorruptContainer(f"squashfs: {count} xattrs on one inode")
-        blk, off = self.start + (ref >> 16), ref & 0xFFFF
-        out = []
-        for _ in range(count):
-            blk, off, raw = self.fs._read_metadata(blk, off, 4)
-            typ, nlen = struct.unpack("<HH", raw)
-            blk, off, name = self.fs._read_metadata(blk, off, nlen)
-            blk, off, raw = self.fs._read_metadata(blk, off, 4)
-            (vlen,) = struct.unpack("<I", raw)
-            if vlen > 1 << 16:
-                raise CorruptContainer(f"squashfs: xattr value of {vlen} bytes")
-            blk, off, value = self.fs._read_metadata(blk, off, vlen)
-            if typ & c_squashfs.SQUASHFS_XATTR_VALUE_OOL:
-                value = self._out_of_line(value)
-            prefix = XATTR_PREFIXES.get(typ & 0xFF, f"unknown-{typ & 0xFF}.")
-            out.append((prefix + name.decode("utf-8", "surrogateescape"), value))
-        return tuple(sorted(out))
-
-    def _out_of_line(self, ref_bytes: bytes) -> bytes:
-        (ref,) = struct.unpack("<Q", ref_bytes)
-        blk, off, raw = self.fs._read_metadata(self.start + (ref >> 16), ref & 0xFFFF, 4)
-        (vlen,) = struct.unpack("<I", raw)
-        if vlen > 1 << 16:
-            raise CorruptContainer(f"squashfs: xattr value of {vlen} bytes")
-        return bytes(self.fs._read_metadata(blk, off, vlen)[2])
-
-
-def _meta(node: INode, xattrs: _Xattrs) -> Meta:
-    hdr = node.header
-    rdev = decode_dev(hdr.rdev) if node.is_device() else None
-    return Meta(
-        mode=hdr.mode & 0o7777,
-        uid=node.uid,
-        gid=node.gid,
-        target=node.link if node.is_symlink() else None,
-        rdev=rdev,
-        xattrs=xattrs.get(_xattr_index(node)),
-        mtime=hdr.mtime,
-    )
-
-
-def _children(node: INode) -> list[tuple[str, INode]]:
-    return [(child.name, child) for child in node.iterdir()] if node.is_dir() else []
-
-
-def _dir_key(node: INode) -> int | None:
-    return (node.block << 16) | node.offset if node.is_dir() else None
-
-
-def _fields(sb: c_squashfs.squashfs_super_block) -> tuple[Field, ...]:
+def _fields(sb: Super) -> tuple[Field, ...]:
     layout = (
         "inodes",
         "fragments",
@@ -239,53 +254,25 @@ class SquashfsFormat:
     name = "squashfs"
 
     def probe(self, head: bytes, size: int) -> bool:
-        return head.startswith(MAGIC) and size >= len(c_squashfs.squashfs_super_block)
+        return head.startswith(MAGIC) and size >= SUPER.size
 
     def list(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Listing:
         with parser_errors(self.name):
-            fs = _SquashFS(stream, size)
-            xattrs = _Xattrs(fs)
-            member = partial(self._member, xattrs=xattrs)
-            members = list_tree(fs.root, _children, _dir_key, member, ctx, self.name, size)
-            root = _meta(fs.root, xattrs)
+            img = _Image(stream, size, ctx)
+            root = img.root()
+            root_member = img.member("", root)  # its metadata; and a directory's table place
+            if root_member.kind is Kind.DIR:
+                root = (root[0], 1)
+            members = list_tree(root, img.children, _dir_key, img.member, ctx, self.name, size)
         ctx.keep(stream)
-        trailing = (fs.sb.bytes_used, size - fs.sb.bytes_used) if size > fs.sb.bytes_used else None
+        sb = img.sb
+        trailing = (sb.bytes_used, size - sb.bytes_used) if size > sb.bytes_used else None
         return Listing(
             format=self.name,
             members=members,
-            fields=_fields(fs.sb) + root_fields(root),
+            fields=_fields(sb) + root_fields(root_member.meta),
             trailing=trailing,
         )
-
-    def _member(self, path: str, node: INode, xattrs: _Xattrs) -> Member:
-        kind = kind_of(node.mode, self.name)
-        if kind is not Kind.FILE:
-            return Member(path, kind, _meta(node, xattrs))
-        return Member(
-            path,
-            kind,
-            _meta(node, xattrs),
-            size=node.size or 0,
-            opener=guarded_opener(partial(_FileStream, node), f"{self.name}: {path}"),
-        )
-
-
-class _FileStream(FileStream):
-    """dissect's file stream, reading the tail-end fragment once per request."""
-
-    def _read(self, offset: int, length: int) -> bytes:
-        if self.fragment == _NO_FRAGMENT:
-            return super()._read(offset, length)
-        full = (self.size // self.block_size) * self.block_size  # bytes held in whole blocks
-        out = b""
-        if offset < full:
-            n = min(length, full - offset)
-            out = super()._read(offset, n)
-            offset, length = offset + n, length - n
-        if length > 0 and offset >= full:
-            tail = self.fs._read_fragment(self.fragment, self.fragment_offset, self.size - full)
-            out += tail[offset - full : offset - full + length]
-        return out
 
 
 FORMAT = SquashfsFormat()

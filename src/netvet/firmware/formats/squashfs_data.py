@@ -1,0 +1,248 @@
+"""SquashFS file contents: bounded block decompression, data blocks, cached fragment blocks.
+
+Every block is decompressed to at most its declared size (a crafted block could otherwise
+expand to gigabytes), and must come out exactly as long as the file says; zstd is read through
+`zstandard`. A tail-end fragment block holds the ends of many small files: the last few
+decompressed ones are kept, so files packed together cost one decompression, not one each.
+"""
+
+from __future__ import annotations
+
+import io
+import lzma
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+from itertools import accumulate
+from typing import BinaryIO
+
+from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats._fs import as_corrupt
+from netvet.firmware.formats.squashfs_tables import Fragments
+from netvet.firmware.streams import PositionedReader
+
+COMPRESSORS = {1: "gzip", 2: "lzma", 3: "lzo", 4: "xz", 5: "lz4", 6: "zstd"}
+NO_FRAGMENT = 0xFFFFFFFF
+DATA_UNCOMPRESSED = 1 << 24
+CACHED_FRAGMENTS = 8
+
+
+def decompressor(comp: int, limit: int) -> Callable[[bytes], bytes]:
+    """A function decompressing one block to at most `limit` bytes; more is corrupt.
+
+    A valid block is never stored compressed when that does not save space, so a compressed
+    block longer than `limit` is refused before decompressing. LZO has no bounded decoder in
+    the available libraries (lzallright takes a size hint only): its output is checked
+    afterwards, which the input bound keeps to a few hundred MiB at worst. The libraries are
+    imported only for the compressor the image uses.
+    """
+    if comp not in COMPRESSORS:
+        raise CorruptContainer(f"squashfs: unknown compressor id {comp}")
+    codec = _CODECS[comp]()
+
+    def decompress(data: bytes) -> bytes:
+        if len(data) > limit:
+            raise CorruptContainer(f"squashfs: compressed block of {len(data)} bytes > {limit}")
+        out, over = codec(data, limit)
+        if over:
+            raise CorruptContainer(f"squashfs: a block expands beyond {limit} bytes")
+        return out
+
+    return decompress
+
+
+Codec = Callable[[bytes, int], tuple[bytes, bool]]
+
+
+def _gzip() -> Codec:
+    def run(data: bytes, limit: int) -> tuple[bytes, bool]:
+        zobj = zlib.decompressobj()
+        out = zobj.decompress(data, limit)
+        return out, bool(zobj.unconsumed_tail)
+
+    return run
+
+
+def _lzma(fmt: int) -> Callable[[], Codec]:
+    def make() -> Codec:
+        def run(data: bytes, limit: int) -> tuple[bytes, bool]:
+            lobj = lzma.LZMADecompressor(format=fmt)
+            out = lobj.decompress(data, limit)
+            return out, not lobj.eof and not lobj.needs_input
+
+        return run
+
+    return make
+
+
+def _lzo() -> Codec:
+    from lzallright import LZOCompressor
+
+    def run(data: bytes, limit: int) -> tuple[bytes, bool]:
+        out = LZOCompressor.decompress(data, output_size_hint=limit)
+        return out, len(out) > limit
+
+    return run
+
+
+def _lz4() -> Codec:
+    import lz4.block
+
+    def run(data: bytes, limit: int) -> tuple[bytes, bool]:
+        return lz4.block.decompress(data, uncompressed_size=limit), False
+
+    return run
+
+
+def _zstd() -> Codec:
+    import zstandard
+
+    def run(data: bytes, limit: int) -> tuple[bytes, bool]:
+        out = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read(limit + 1)
+        return out, len(out) > limit
+
+    return run
+
+
+_CODECS: dict[int, Callable[[], Codec]] = {
+    1: _gzip,
+    2: _lzma(lzma.FORMAT_ALONE),
+    3: _lzo,
+    4: _lzma(lzma.FORMAT_XZ),
+    5: _lz4,
+    6: _zstd,
+}
+
+
+class Data:
+    """Reads one image's data blocks and fragment blocks."""
+
+    def __init__(
+        self,
+        fh: BinaryIO,
+        block_size: int,
+        decompress: Callable[[bytes], bytes],
+        fragments: Fragments,
+    ) -> None:
+        self.fh = fh
+        self.block_size = block_size
+        self.decompress = decompress
+        self.fragments = fragments
+        self._cache: OrderedDict[int, bytes] = OrderedDict()
+
+    def block(self, pos: int, word: int) -> bytes:
+        """The block at `pos` whose size word is `word` (high bit: stored uncompressed)."""
+        length = word & ~DATA_UNCOMPRESSED
+        if length > self.block_size:
+            raise CorruptContainer(f"squashfs: data block of {length} bytes at {pos}")
+        self.fh.seek(pos)
+        data = self.fh.read(length)
+        if len(data) != length:
+            raise CorruptContainer(f"squashfs: data block at {pos} beyond the image")
+        return data if word & DATA_UNCOMPRESSED else self.decompress(data)
+
+    def fragment(self, index: int) -> bytes:
+        data = self._cache.get(index)
+        if data is None:
+            data = self._cache[index] = self.block(*self.fragments.entry(index))
+            if len(self._cache) > CACHED_FRAGMENTS:
+                self._cache.popitem(last=False)
+        return data
+
+
+class FileStream(PositionedReader):
+    """One file's content: whole blocks (0 = a sparse block of zeros), then maybe a tail-end
+    fragment. Parser errors surface as CorruptContainer naming the file (`what`)."""
+
+    def __init__(
+        self,
+        data: Data,
+        what: str,
+        size: int,
+        start: int,
+        words: tuple[int, ...],
+        fragment: int,
+        frag_offset: int,
+    ) -> None:
+        super().__init__(size)
+        self._data = data
+        self._what = what
+        self._start = start
+        self._words = words
+        self._fragment = fragment
+        self._frag_offset = frag_offset
+        self._positions: list[int] | None = None
+        self._last: tuple[int, bytes] = (-1, b"")
+        self.read_size = data.block_size  # reads of this size return decoded blocks uncopied
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return self._read(-1 if size is None else size)
+        except BaseException as exc:
+            error = as_corrupt(exc, self._what)
+            if error is exc:
+                raise
+            raise error from exc
+
+    def _read(self, size: int) -> bytes:
+        pos, total = self._pos, self._size
+        end = total if size < 0 else min(total, pos + size)
+        if pos >= end:
+            return b""
+        bs = self._data.block_size
+        nblocks = len(self._words)
+        if not nblocks and pos == 0 and end == total:  # a small file: its fragment piece only
+            out = self._tail(0)
+            self._pos = end
+            return out
+        parts = []
+        while pos < end:
+            index = pos // bs
+            chunk = self._block(index) if index < nblocks else self._tail(nblocks * bs)
+            base = index * bs if index < nblocks else nblocks * bs
+            # a whole block is taken as it is: slicing would copy it
+            piece = (
+                chunk
+                if pos == base and end - base >= len(chunk)
+                else chunk[pos - base : end - base]
+            )
+            if not piece:
+                raise CorruptContainer(f"{self._what}: no data at offset {pos}")
+            parts.append(piece)
+            pos += len(piece)
+        self._pos = pos
+        return b"".join(parts)
+
+    def _block(self, index: int) -> bytes:
+        if self._last[0] == index:
+            return self._last[1]
+        bs = self._data.block_size
+        want = min(bs, self._size - index * bs)
+        word = self._words[index]
+        if word == 0:
+            data = bytes(want)
+        else:
+            if self._positions is None:
+                lengths = (w & ~DATA_UNCOMPRESSED for w in self._words)
+                self._positions = list(accumulate(lengths, initial=self._start))
+            data = self._data.block(self._positions[index], word)
+        if len(data) != want:
+            raise CorruptContainer(f"{self._what}: block {index} holds {len(data)} of {want} bytes")
+        self._last = (index, data)
+        return data
+
+    def _tail(self, base: int) -> bytes:
+        want = self._size - base
+        if self._fragment == NO_FRAGMENT:
+            raise CorruptContainer(f"{self._what}: {want} bytes past its blocks and no fragment")
+        block = self._data.fragment(self._fragment)
+        tail = block[self._frag_offset : self._frag_offset + want]
+        if len(tail) != want:
+            raise CorruptContainer(f"{self._what}: fragment holds {len(tail)} of {want} bytes")
+        return tail
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return super().seek(pos, whence)
+        except ValueError as exc:
+            raise CorruptContainer(f"{self._what}: {exc}") from exc
