@@ -111,6 +111,21 @@ def _exit_code(result: Comparison) -> int:
     return EXIT_FOUND if result.verdict is Verdict.DIFFERENT else EXIT_OK
 
 
+def _refuse_oversized(paths: tuple[Path, ...], limits: Limits) -> None:
+    """An input bigger than --max-total-bytes is refused before any reading: every byte of it
+    would be scanned and hashed, so a 100 GiB (even sparse) file would look like a hang."""
+    for path in paths:
+        try:
+            size = path.stat().st_size if path.is_file() else 0
+        except OSError:
+            continue  # the comparison reports unreadable inputs itself
+        if size > limits.max_total_bytes:
+            fail(
+                f"{path}: {size} bytes, more than --max-total-bytes "
+                f"({format_size(limits.max_total_bytes)}); raise the limit to compare it"
+            )
+
+
 @app.command("compare", help=COMPARE_HELP)
 def compare_command(
     reference: Annotated[
@@ -177,6 +192,8 @@ def compare_command(
         )
     except ValueError as exc:
         fail(f"bad limit: {exc}")
+
+    _refuse_oversized((reference, deployed), limits)
 
     def work() -> int:
         from netvet.firmware.compare import compare

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from netvet.firmware.blob import Blob
 from netvet.firmware.content import DigestClaim
-from netvet.firmware.result import Finding, Status
+from netvet.firmware.result import Finding, Node, Status
 
 if TYPE_CHECKING:
     from netvet.firmware.compare import Pending
@@ -69,6 +69,7 @@ def settle_claims(pending: list[Pending], equivalent: list[tuple[Blob, Blob]]) -
             f = replace(
                 f,
                 status=Status.UNEXPLAINED,
+                node=Node.DIFFERENT,  # the producer marked it equivalent, as it then was
                 summary=(
                     f"{f.summary}; but {c.ref[:16]}… -> {c.dep[:16]}… is not the "
                     f"{c.algorithm or 'digest'} of any equivalent entry"

@@ -33,6 +33,9 @@ MIN_SIZE = 64 << 10
 _WINDOW = 1 << 20
 _EXT_SB = 0x438  # ext's magic sits this far after the image start
 _ERASE = 0x1000  # smallest erase block: where JFFS2 images may start
+# Erased (0xFF) and zeroed windows hold no magic: one memcmp instead of a find per magic.
+# Dumps are mostly such fill, and scanning it magic by magic made a 100 GiB sparse file a hang.
+_FILLS = {b: bytes([b]) * (_WINDOW + _EXT_SB + 8) for b in (0xFF, 0x00)}
 
 Found = tuple[int, str]  # declared end offset (may pass the stream end), format name
 Detector = Callable[[BinaryIO, int, int, WalkContext], Found | None]
@@ -99,6 +102,9 @@ def scan(stream: BinaryIO, size: int, ctx: WalkContext) -> list[Hit]:
         ctx.check_time()
         stream.seek(pos)
         window = stream.read(_WINDOW + _EXT_SB + 8)
+        if _is_fill(window):
+            pos = max(pos + _WINDOW, skip - skip % 4)
+            continue
         for start, detect in sorted(_candidates(window, pos), key=lambda c: c[0]):
             if start < skip:
                 continue
@@ -113,6 +119,16 @@ def scan(stream: BinaryIO, size: int, ctx: WalkContext) -> list[Hit]:
             skip = end
         pos = max(pos + _WINDOW, skip - skip % 4)
     return hits
+
+
+def _is_fill(window: bytes) -> bool:
+    """The window is one fill byte throughout."""
+    fill = _FILLS.get(window[0]) if window else None
+    if fill is None:
+        return False
+    if len(window) == len(fill):
+        return window == fill
+    return window.count(window[0]) == len(window)  # the short last window
 
 
 def _candidates(window: bytes, base: int) -> Iterator[tuple[int, Detector]]:

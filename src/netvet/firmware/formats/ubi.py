@@ -8,8 +8,10 @@ are assembled here from the (checked) LEB numbers, without copying: `MappingStre
 to its PEB's data area, unmapped LEBs read as erased flash (0xFF).
 
 Build noise: erase counters are dropped, image_seq is a random id, which PEB holds which LEB is
-layout. PEBs that are neither UBI nor erased, and UBI blocks of volumes missing from the volume
-table, can hide data: they are counted in strict fields.
+layout. PEBs that are neither UBI nor erased, UBI blocks of volumes missing from the volume
+table, and UBI blocks with data where nothing is stored (between the headers, after the volume
+table, after a static LEB's data, in a block with no volume header) can hide data: they are
+counted in strict fields.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ SCAN_CHUNK = 1 << 20
 MIN_PEB, MAX_PEB = 4096, 16 << 20
 INTERNAL_VOL = 0x7FFFEFFF
 STATIC = 2
+VID_HDR = 64
+VTBL_REC, MAX_VOLUMES = 172, 128
 
 
 class _StreamUbiFile(ubi_file):
@@ -102,6 +106,38 @@ def _foreign_pebs(stream: BinaryIO, size: int, peb: int, headers: set[int]) -> i
         if not is_fill(stream.read(peb)):
             count += 1
     return count
+
+
+def _slack_pebs(stream: BinaryIO, image: Any, peb: int) -> int:
+    """UBI erase blocks with data where UBI stores none; an equivalent rebuild leaves all of it
+    erased (ubinize and the kernel write 0xFF there), while bytes there survive any reading."""
+    count = 0
+    for blk in image.blocks.values():
+        ec, vid = blk.ec_hdr, blk.vid_hdr
+        vid_at, data_at = ec.vid_hdr_offset, ec.data_offset
+        if not EC_HDR <= vid_at <= data_at - VID_HDR or data_at > peb:
+            count += 1
+            continue
+        spans = [(EC_HDR, vid_at)]
+        if vid is None or vid.errors:  # no volume header: the rest of the block must be erased
+            spans.append((vid_at, peb))
+        else:
+            spans.append((vid_at + VID_HDR, data_at))
+            if vid.vol_id >= INTERNAL_VOL:  # the volume table: its records, then nothing
+                records = min(MAX_VOLUMES, (peb - data_at) // VTBL_REC)
+                spans.append((data_at + records * VTBL_REC, peb))
+            elif vid.vol_type == STATIC:
+                spans.append((data_at + vid.data_size, peb))
+            else:
+                spans.append((peb - vid.data_pad, peb))
+        if any(not _erased(stream, blk.file_offset + a, b - a) for a, b in spans if b > a):
+            count += 1
+    return count
+
+
+def _erased(stream: BinaryIO, offset: int, length: int) -> bool:
+    stream.seek(offset)
+    return is_fill(stream.read(length))
 
 
 Run = tuple[int, int, BinaryIO, int]  # (volume offset, length, source stream, source offset)
@@ -173,6 +209,7 @@ class UbiFormat:
                     "foreign_pebs", str(_foreign_pebs(stream, size, peb, set(offsets))), Rule.STRICT
                 ),
                 Field("unassigned_pebs", str(self._unassigned(image)), Rule.STRICT),
+                Field("slack_pebs", str(_slack_pebs(stream, image, peb)), Rule.STRICT),
             ]
             members = []
             for number, part in enumerate(image.images):
