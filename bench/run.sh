@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# netvet vs diffoscope on two SquashFS pairs (see docs/benchmarks.md). Called by `make bench`.
+# netvet vs diffoscope and two decompress-and-hash floors on two SquashFS pairs (see
+# docs/benchmarks.md). Called by `make bench`.
 #
 # Builds the images if missing (bench/make_images.py), then runs each tool RUNS times per pair,
 # interleaved, on a warm page cache, appending one JSON line per run to bench/work/results.jsonl,
@@ -8,8 +9,10 @@
 # Environment:
 #   RUNS=3                   runs per tool and pair
 #   PAIRS="big small"        which pairs
-#   TOOLS="baseline baseline-stock netvet netvet-serial diffoscope"
-#                            (netvet-serial: netvet with NETVET_NO_PARALLEL=1, no worker process)
+#   TOOLS="baseline-own baseline baseline-stock netvet netvet-serial diffoscope"
+#                            (baseline-own: the floor through netvet's own SquashFS reader;
+#                            baseline: through dissect.squashfs; baseline-stock: dissect unpatched;
+#                            netvet-serial: netvet with NETVET_NO_PARALLEL=1, no worker process)
 #   TIMEOUT=1800             seconds before a run is killed and recorded as timed out
 #   PY=.venv/bin/python  NETVET=.venv/bin/netvet
 #
@@ -20,7 +23,7 @@ cd "$(dirname "$0")/.."
 
 RUNS=${RUNS:-3}
 PAIRS=${PAIRS:-"big small"}
-TOOLS=${TOOLS:-"baseline baseline-stock netvet netvet-serial diffoscope"}
+TOOLS=${TOOLS:-"baseline-own baseline baseline-stock netvet netvet-serial diffoscope"}
 TIMEOUT=${TIMEOUT:-1800}
 PY=${PY:-.venv/bin/python}
 NETVET=${NETVET:-.venv/bin/netvet}
@@ -58,6 +61,9 @@ for pair in $PAIRS; do
     for run in $(seq 1 "$RUNS"); do
         for tool in $TOOLS; do
             case $tool in
+            baseline-own)  # the floor through netvet's own reader (usually the stricter floor)
+                measure "$pair" baseline-own "$run" -- \
+                    "$PY" bench/hash_baseline.py --reader own "$ref" "$dep" ;;
             baseline)
                 measure "$pair" baseline "$run" -- "$PY" bench/hash_baseline.py "$ref" "$dep" ;;
             baseline-stock)  # the same through dissect's unpatched stream (hash_baseline.py)
