@@ -75,8 +75,12 @@ def frame_from_records(records: Iterable[Mapping[str, Any]], columns: list[str])
 
 def check_file(path: Path) -> None:
     """`UnreadableInventory` unless `path` is a readable, non-empty regular file."""
-    if not path.is_file():
+    if not path.exists():
         raise UnreadableInventory(f"{path}: no such file")
+    if path.is_dir():
+        raise UnreadableInventory(f"{path}: is a directory, not an inventory file")
+    if not path.is_file():
+        raise UnreadableInventory(f"{path}: not a regular file (a device, pipe or socket)")
     if path.stat().st_size == 0:
         raise UnreadableInventory(f"{path}: empty file")
 
@@ -98,3 +102,29 @@ def unique_names(names: Iterable[object]) -> tuple[list[str], list[str]]:
         seen.add(candidate)
         out.append(candidate)
     return out, notes
+
+
+def duplicate_notes(header: Iterable[object], names: list[str], mapping: FieldMap) -> list[str]:
+    """What became of header names that appear more than once: every column of a field that
+    takes several (mac) is used; for the others the first is used and the rest are named so
+    that the user can choose with --map."""
+    first: dict[str, str] = {}
+    notes = []
+    for raw, name in zip(header, names, strict=False):
+        text = "" if raw is None else str(raw).strip()
+        if not text:
+            continue
+        if text not in first:
+            first[text] = name
+            continue
+        field = next((f for f, cols in mapping.columns.items() if first[text] in cols), None)
+        if field is None:
+            continue
+        if name in mapping.all(field):
+            notes.append(f"column {text!r} appears twice: both used for {field} ({name!r})")
+        else:
+            notes.append(
+                f"column {text!r} appears twice: the first is used for {field}, the second"
+                f" ({name!r}) is not; --map {name}={field} --map {first[text]}=- to use it"
+            )
+    return notes

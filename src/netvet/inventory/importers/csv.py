@@ -6,6 +6,14 @@ consistent field count wins; an Excel `sep=;` first line is obeyed). Fields may 
 `text.decode`. Every value is read as text, unchanged. UTF-8 files are scanned lazily by polars
 and stream through identification; other encodings are transcoded in memory first.
 
+Line ends may be LF, CRLF or CR alone (Excel for Mac's "CSV (Macintosh)"): a file with bare
+CRs is read in memory with them turned into LFs (a CR inside a quoted value becomes a line
+break). The limits of `limits` apply: a line over `MAX_LINE` refuses the file, a value over
+`MAX_FIELD` is cut and its row reported ("long-field"). Binary data is refused. A line of
+nothing but NUL bytes (a disk-full or pre-allocated tail) is not a device: it is skipped and
+noted. Unnamed trailing columns that hold no value at all (a spreadsheet's formatted but empty
+columns) are dropped with a note; unnamed columns with values are kept as `column_N`.
+
 Rows whose field count differs from the header are kept (short rows padded with empty values,
 extra fields dropped) and reported as "ragged"; that check reads the file once more with
 Python's csv module, so it is done for files up to `RAGGED_CHECK_LIMIT` bytes and noted as
@@ -24,7 +32,14 @@ from pathlib import Path
 import polars as pl
 
 from netvet.inventory.importers import fields as fieldmap
-from netvet.inventory.importers.base import Inventory, UnreadableInventory, check_file, unique_names
+from netvet.inventory.importers.base import (
+    Inventory,
+    UnreadableInventory,
+    check_file,
+    duplicate_notes,
+    unique_names,
+)
+from netvet.inventory.importers.limits import MAX_FIELD, MAX_LINE, looks_binary, scan_lines
 from netvet.inventory.importers.report import ImportReport
 from netvet.inventory.importers.text import Decoded, decode, head_text
 
@@ -40,31 +55,139 @@ def read_csv(
     *,
     synonyms: Mapping[str, tuple[tuple[str, ...], ...]] | None = None,
     format_name: str = "csv",
+    header_row: int | None = None,
 ) -> Inventory:
-    """Import a delimited file; `mapping` is the explicit {column: field} mapping."""
+    """Import a delimited file; `mapping` is the explicit {column: field} mapping;
+    `header_row` the line number of the header when lines above it are not the table."""
     check_file(path)
+    scan = scan_lines(path, MAX_LINE, MAX_FIELD)
+    with path.open("rb") as f:
+        first = f.read(1 << 16)
+    if scan.long_line_at is not None:
+        raise UnreadableInventory(
+            f"{path}: a line longer than {MAX_LINE >> 20} MiB at byte {scan.long_line_at}: "
+            "not a table of devices"
+        )
     decoded = decode(path)
+    if decoded.encoding != "utf-16" and looks_binary(first):
+        raise UnreadableInventory(f"{path}: binary data, not a delimited text inventory")
+    has_nul, decoded = scan.has_nul, _line_ends(decoded, path, scan.bare_cr)
+    if decoded.data is not None:
+        has_nul = b"\0" in decoded.data
     head = head_text(decoded, path)
     skip, delimiter = _explicit_separator(head)
-    body = head.split("\n", 1)[1] if skip else head
+    if header_row is not None:
+        skip = max(header_row - 1, 0)
+    body = head.split("\n", skip)[skip] if skip and head.count("\n") >= skip else head
     delimiter = delimiter or sniff_delimiter(body)
-    header = next(csv.reader(io.StringIO(body), delimiter=delimiter), None)
+    header = first_record(body, delimiter)
     if not header:
         raise UnreadableInventory(f"{path}: no header line")
     names, renamed = unique_names(header)
     report = ImportReport(str(path), format_name, None, decoded.encoding)
     report.notes += [n for n in (decoded.note,) if n] + renamed
+    if header_row is not None and skip:
+        report.notes.append(f"header given on line {header_row}; {skip} line(s) above skipped")
     report.notes.append(f"delimiter {delimiter!r}")
     frame = _scan(path, decoded, delimiter, names, skip)
+    frame, names = _drop_empty_trailing(frame, header, names, report)
+    if has_nul:
+        frame = _skip_nul_rows(frame, report)
+    long_value = _check_ragged(path, decoded, delimiter, len(header), skip, report)
+    if scan.maybe_long_field or long_value:
+        frame = cut_long_fields(frame, report)
     if decoded.data is not None:
         eager = frame.collect()
         report.rows = eager.height
         if decoded.lossy:
             _report_replacements(eager, report)
         frame = eager.lazy()
-    _check_ragged(path, decoded, delimiter, len(names), skip, report)
     report.mapping = fieldmap.resolve(names, mapping, synonyms)
+    report.notes += duplicate_notes(header, names, report.mapping)
     return Inventory(frame, report.mapping, report)
+
+
+def first_record(text: str, delimiter: str) -> list[str] | None:
+    """The first record of `text` (any line ends); None when it is not delimited text."""
+    try:
+        return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
+    except csv.Error:
+        return None
+
+
+def _line_ends(decoded: Decoded, path: Path, bare_cr: bool) -> Decoded:
+    """CR-only line ends as LF (polars splits records on LF only)."""
+    if decoded.data is not None:
+        bare_cr = b"\r" in decoded.data.replace(b"\r\n", b"")
+    if not bare_cr:
+        return decoded
+    raw = decoded.data if decoded.data is not None else path.read_bytes()
+    data = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    note = "CR line ends (classic Mac) read as line breaks"
+    joined = f"{decoded.note}; {note}" if decoded.note else note
+    return Decoded(decoded.encoding, data, decoded.lossy, joined)
+
+
+def _drop_empty_trailing(
+    frame: pl.LazyFrame, header: list[str], names: list[str], report: ImportReport
+) -> tuple[pl.LazyFrame, list[str]]:
+    """Drop the unnamed trailing columns that hold no value in any row."""
+    unnamed = 0
+    while unnamed < len(header) - 1 and not header[-1 - unnamed].strip():
+        unnamed += 1
+    if not unnamed:
+        return frame, names
+    tail = names[-unnamed:]
+    missing = frame.select(pl.col(tail).null_count() - pl.len()).collect().row(0)
+    drop: list[str] = []
+    for name, gap in reversed(list(zip(tail, missing, strict=True))):
+        if gap != 0:  # holds a value: kept, and so are the unnamed columns before it
+            break
+        drop.append(name)
+    if not drop:
+        return frame, names
+    report.notes = [n for n in report.notes if not any(repr(d) in n for d in drop)]
+    report.notes.append(f"{len(drop)} empty unnamed trailing column(s) dropped")
+    return frame.drop(drop), [n for n in names if n not in drop]
+
+
+def _skip_nul_rows(frame: pl.LazyFrame, report: ImportReport) -> pl.LazyFrame:
+    """Rows whose every value is NUL bytes or blank: not devices."""
+    schema = frame.collect_schema()
+    blank = pl.all_horizontal(
+        [pl.col(c).is_null() | pl.col(c).str.contains(r"^[\x00\s]*$") for c in schema.names()]
+    )
+    nul = pl.any_horizontal([pl.col(c).str.contains("\x00", literal=True) for c in schema.names()])
+    skipped = frame.with_row_index("_i").filter(blank & nul).select("_i").collect()
+    if skipped.height:
+        rows = ", ".join(str(i + 1) for i in skipped.get_column("_i").head(10).to_list())
+        report.notes.append(
+            f"{skipped.height} line(s) of NUL bytes only skipped as blank (row(s) {rows})"
+        )
+    return frame.filter(~(blank & nul))
+
+
+def cut_long_fields(frame: pl.LazyFrame, report: ImportReport) -> pl.LazyFrame:
+    """Values longer than `MAX_FIELD` characters cut to it; their rows reported."""
+    schema = frame.collect_schema()
+    text = [c for c, t in schema.items() if t == pl.String]
+    if not text:
+        return frame
+    lengths = frame.select(pl.col(text).str.len_chars()).with_row_index("_i")
+    over = lengths.filter(pl.any_horizontal(pl.col(text) > MAX_FIELD)).collect()
+    for row in over.head(1000).iter_rows(named=True):
+        column = next(c for c in text if (row[c] or 0) > MAX_FIELD)
+        value = frame.select(pl.col(column).slice(row["_i"], 1)).collect().item()
+        report.add(
+            "long-field",
+            row["_i"] + 1,
+            f"{column}: {row[column]} characters, cut to {MAX_FIELD}: {value[:40]!r}...",
+        )
+    if over.height > 1000:
+        report.problem("long-field").merge(over.height - 1000, [])
+    if not over.height:
+        return frame
+    return frame.with_columns(pl.col(text).str.slice(0, MAX_FIELD))
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -74,8 +197,11 @@ def sniff_delimiter(sample: str) -> str:
     best: tuple[float, int] = (0.0, 1)
     chosen = ","
     for delimiter in DELIMITERS:
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        rows = [r for r in itertools.islice(reader, _SAMPLE_RECORDS) if r]
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            rows = [r for r in itertools.islice(reader, _SAMPLE_RECORDS) if r]
+        except csv.Error:  # NUL bytes or a stray quote: not this delimiter's table
+            continue
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
@@ -123,20 +249,32 @@ def _report_replacements(frame: pl.DataFrame, report: ImportReport) -> None:
 
 def _check_ragged(
     path: Path, decoded: Decoded, delimiter: str, width: int, skip: int, report: ImportReport
-) -> None:
+) -> bool:
+    """Report rows whose field count is not the header's; True when a value too long for the
+    csv module (over 128 KiB, so over `MAX_FIELD` too) stopped the check."""
     size = len(decoded.data) if decoded.data is not None else path.stat().st_size
     if size > RAGGED_CHECK_LIMIT:
         report.notes.append(
             f"field counts not checked (file larger than {RAGGED_CHECK_LIMIT >> 20} MiB)"
         )
-        return
+        return False
     raw = decoded.data if decoded.data is not None else path.read_bytes()
     text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
     lines = io.StringIO(text, newline="")
     for _ in range(skip):
         lines.readline()
     records = csv.reader(lines, delimiter=delimiter)
-    next(records, None)  # header
-    for number, record in enumerate(records, 1):
-        if len(record) != width and record:
-            report.add("ragged", number, f"{len(record)} field(s), header has {width}")
+    number = 0
+    try:
+        next(records, None)  # header
+        for record in records:
+            text = "".join(record)
+            if "\0" in text and not text.strip("\0 \t"):
+                continue  # a line of NUL bytes: skipped as blank by the reader too
+            number += 1
+            if len(record) != width and record:
+                report.add("ragged", number, f"{len(record)} field(s), header has {width}")
+    except csv.Error as exc:  # a value over the csv module's field limit (long-field)
+        report.notes.append(f"field counts not checked from row {number + 1} on ({exc})")
+        return True
+    return False

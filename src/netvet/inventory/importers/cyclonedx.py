@@ -26,6 +26,7 @@ from typing import Any
 
 from netvet.inventory.importers import jsonl
 from netvet.inventory.importers.base import Inventory, UnreadableInventory, check_file
+from netvet.inventory.importers.limits import read_whole
 from netvet.inventory.importers.report import ImportReport
 
 _PROPS = {
@@ -42,8 +43,9 @@ def is_cyclonedx(value: Any) -> bool:
 def read_cyclonedx(path: Path, mapping: Mapping[str, str] | None = None) -> Inventory:
     """Import the device components of a CycloneDX JSON BOM."""
     check_file(path)
+    text = read_whole(path, "a CycloneDX BOM").decode("utf-8", errors="replace")
     try:
-        bom = json.loads(path.read_bytes().decode("utf-8", errors="replace"))
+        bom = jsonl.loads(text, path)
     except json.JSONDecodeError as exc:
         raise UnreadableInventory(f"{path}: not JSON ({exc})") from exc
     if not is_cyclonedx(bom):

@@ -127,6 +127,7 @@ _SYNONYMS: dict[str, tuple[tuple[str, ...], ...]] = {
 # Extra MAC columns: "MAC 2", "wifi_mac", "eth0 MAC address".
 _MAC_COLUMN = re.compile(r"^[a-z]{0,8}\d{0,2}(mac|macaddress|macaddr|hwaddr)\d{0,2}$")
 _NOT_ALNUM = re.compile(r"[\W_]+")
+_KNOWN_KEYS = frozenset(k for tiers in _SYNONYMS.values() for tier in tiers for k in tier)
 
 
 class MappingError(InventoryError, InputError):
@@ -157,6 +158,12 @@ def column_key(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _NOT_ALNUM.sub("", bare)
+
+
+def is_known_name(name: str) -> bool:
+    """Whether a column name is a synonym of some canonical field (for finding a header)."""
+    key = column_key(name)
+    return bool(key) and (key in _KNOWN_KEYS or bool(_MAC_COLUMN.fullmatch(key)))
 
 
 def resolve(

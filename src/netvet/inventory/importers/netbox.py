@@ -12,6 +12,9 @@ devices. Nested objects are read by NetBox's field names: `device_type.manufactu
 [...]}` (the second from `/api/dcim/interfaces/`) adds each device's interface MACs:
 `mac_address` (NetBox up to 4.1) or `primary_mac_address`/`mac_addresses` (4.2 on), matched
 by `device.id`, else by `device.name`. Custom fields become columns of their own name.
+The same device objects one per line (JSON Lines, as `jq -c '.results[]'` writes them) are read
+alike. A single page of a paginated answer (`"count"` above the devices read, a `"next"` URL)
+is read with a warning naming the next page.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from netvet.inventory.importers import jsonl
 from netvet.inventory.importers.base import Inventory, UnreadableInventory, check_file
 from netvet.inventory.importers.csv import read_csv
 from netvet.inventory.importers.fields import column_key
+from netvet.inventory.importers.limits import read_whole
 from netvet.inventory.importers.report import ImportReport
 
 SYNONYMS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -59,16 +63,32 @@ def read_netbox(path: Path, mapping: Mapping[str, str] | None = None) -> Invento
         first = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if first not in (b"[", b"{"):
         return read_csv(path, mapping, synonyms=SYNONYMS, format_name="netbox-csv")
-    try:
-        document = json.loads(path.read_bytes().decode("utf-8", errors="replace"))
-    except json.JSONDecodeError as exc:
-        raise UnreadableInventory(f"{path}: not JSON ({exc})") from exc
+    raw = read_whole(path, "NetBox JSON").removeprefix(b"\xef\xbb\xbf")
     report = ImportReport(str(path), "netbox-json")
+    if path.suffix.lower() in jsonl.LINE_SUFFIXES:
+        return _read_lines(raw, report, mapping)
+    try:
+        document = jsonl.loads(raw.decode("utf-8", errors="replace"), path)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":  # several values: JSON Lines
+            return _read_lines(raw, report, mapping)
+        raise UnreadableInventory(f"{path}: not JSON ({exc})") from exc
     devices = document.get("devices") if isinstance(document, dict) else None
     devices = devices if isinstance(devices, list) else jsonl.unwrap(document)
+    report.notes += jsonl.page_notes(document, len(devices))
     interfaces = document.get("interfaces", []) if isinstance(document, dict) else []
     macs = _interface_macs(interfaces if isinstance(interfaces, list) else [])
     records = [_device(d, row, macs, report) for row, d in enumerate(devices, 1)]
+    return jsonl.build(records, report, mapping, SYNONYMS)
+
+
+def _read_lines(raw: bytes, report: ImportReport, mapping: Mapping[str, str] | None) -> Inventory:
+    """NetBox device objects one per line."""
+    report.format = "netbox-jsonl"
+    records = [
+        None if value is jsonl.BAD else _device(value, row, {}, report)
+        for row, value in jsonl.line_values(raw, report)
+    ]
     return jsonl.build(records, report, mapping, SYNONYMS)
 
 
@@ -98,9 +118,14 @@ def _device(
     }
     custom = obj.get("custom_fields")
     if isinstance(custom, dict):
+        try:
+            custom = jsonl.flatten(custom)
+        except jsonl.TooDeep:
+            report.add("not-a-record", row, "custom_fields nested too deeply")
+            custom = {}
         # Under their own names (as NetBox's CSV export heads them), so that a custom field
         # such as purchase_date maps like any column; prefixed only where a name is taken.
-        for name, value in jsonl.flatten(custom).items():
+        for name, value in custom.items():
             record[name if name not in record else f"custom_fields.{name}"] = value
     return record
 

@@ -2,6 +2,8 @@
 
 Columns keep their Parquet types in the output; identification reads the canonical ones as
 text (a list column of MACs is joined by blanks). The row count comes from the file footer.
+Columns are mapped like a CSV file's, NetBox's column meanings included: a Parquet file that
+`identify --format parquet` wrote from a NetBox export reads back as that export did.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import polars as pl
 
 from netvet.inventory.importers import fields as fieldmap
 from netvet.inventory.importers.base import Inventory, UnreadableInventory, check_file
+from netvet.inventory.importers.netbox import SYNONYMS, looks_like_netbox_csv
 from netvet.inventory.importers.report import ImportReport
 
 
@@ -25,8 +28,10 @@ def read_parquet(path: Path, mapping: Mapping[str, str] | None = None) -> Invent
         rows = frame.select(pl.len()).collect().item()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise UnreadableInventory(f"{path}: not a readable Parquet file ({exc})") from exc
-    report = ImportReport(str(path), "parquet", rows, "parquet")
-    report.mapping = fieldmap.resolve(list(schema.names()), mapping)
+    names = list(schema.names())
+    netbox = looks_like_netbox_csv(names)
+    report = ImportReport(str(path), "netbox-parquet" if netbox else "parquet", rows, "parquet")
+    report.mapping = fieldmap.resolve(names, mapping, SYNONYMS if netbox else None)
     lists = [n for n, t in schema.items() if isinstance(t, pl.List)]
     if lists:
         # Text views of list columns for identification; the originals stay untouched.

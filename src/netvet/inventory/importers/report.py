@@ -25,6 +25,7 @@ KINDS = {
     "ragged": "field count differs from the header",
     "not-a-record": "not a record (JSON value that is not an object, unparsable line)",
     "duplicate-id": "id already used by an earlier row",
+    "long-field": "value longer than the field limit (cut)",
 }
 
 

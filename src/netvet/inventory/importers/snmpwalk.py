@@ -12,6 +12,16 @@ half-resolved (`SNMPv2-SMI::mib-2.47.1.1.1.1.12.1` when ENTITY-MIB is not loaded
   entPhysicalSerialNum (.11), from the chassis entity (entPhysicalClass .5 = chassis(3)) when
   there is one, else from the lowest-numbered entity that names a maker or model.
 
+Output styles: the default `OID = TYPE: value`, `-OQ` (no type), `-Oq`/`-Onq` (`OID value`, no
+` = `), `-Ox` (strings as hex, wrapped over several lines of hex pairs: the continuation lines
+are joined), `-Of`/`-On`. An unquoted sysDescr that goes on over several lines keeps its
+continuation lines. MACs are read as `0:1b:21:a:b:c`, `00 1B 21 0A 0B 0C` (Hex-STRING, or the
+quoted hex of `-Oq`/`-OQ`). `-Of` sysObjectID values (`.iso.org.dod.internet.private.
+enterprises.N...`) are written numerically (`1.3.6.1.4.1.N...`); other spellings are kept as
+they are (identification reads `iso.3.6...` and `SNMPv2-SMI::enterprises.N`; for other MIB
+names it needs the MIB files, and asks for `-On`). UTF-16 files (a PowerShell redirect) are
+read by their byte-order mark.
+
 Several devices per file: a header line `# host: NAME` (also `device:`, `target:`, `agent:`;
 `#` repeated or not) or `==> NAME <==` (the separator `tail`/`head` print between files)
 starts a new device named NAME. Without headers, a second sysDescr.0 or sysObjectID.0 starts a
@@ -20,6 +30,7 @@ new device (noted). Every other line is ignored; unparsable ones are counted in 
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +38,7 @@ from pathlib import Path
 
 from netvet.inventory.importers import jsonl
 from netvet.inventory.importers.base import Inventory, UnreadableInventory, check_file
+from netvet.inventory.importers.limits import read_whole
 from netvet.inventory.importers.report import ImportReport
 
 # Numeric OID prefix -> column (all under mib-2 = 1.3.6.1.2.1).
@@ -55,6 +67,16 @@ _NAMES = {
 _SCALARS = ("sys_descr", "sys_object_id", "sys_name", "sys_location")
 _ENTITY = ("serial", "manufacturer", "model")
 _LINE = re.compile(r"^(\S+) = (?:([A-Za-z0-9-]+): ?)?(.*)$")
+# -Oq/-Onq: `OID value` (an OID: numeric, iso-rooted, -Of long name or MIB::name).
+_OID = r"(?:\.?(?:iso|1)(?:\.[A-Za-z0-9-]+)+|[A-Za-z][A-Za-z0-9-]*::[^\s=]+)"
+_QLINE = re.compile(rf"^({_OID})(?:[ \t]+(.*))?$")
+_HEX_LINE = re.compile(r"^(?:[0-9A-Fa-f]{2} ?)+$")
+_HEX_MAC = re.compile(r"^(?:[0-9A-Fa-f]{2}[ ]){5}[0-9A-Fa-f]{2}$")
+_OID_PREFIXES = (
+    ("iso.org.dod.internet.private.enterprises", "1.3.6.1.4.1"),
+    ("iso.org.dod.internet", "1.3.6.1"),
+    ("iso", "1"),
+)
 _HEADER = re.compile(
     r"^(?:#+\s*(?:host|device|target|agent)\s*[:=]\s*(.+?)|==> (.+) <==)\s*$", re.IGNORECASE
 )
@@ -90,8 +112,13 @@ class _Device:
 def read_snmpwalk(path: Path, mapping: Mapping[str, str] | None = None) -> Inventory:
     """Import an snmpwalk output file (one or several devices)."""
     check_file(path)
-    text = path.read_bytes().decode("utf-8", errors="replace")
+    raw = read_whole(path, "an snmpwalk file")
     report = ImportReport(str(path), "snmpwalk")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = raw.decode("utf-16", errors="replace")
+        report.encoding = "utf-16"
+    else:
+        text = raw.decode("utf-8", errors="replace").removeprefix("\ufeff")
     devices = list(_devices(text.splitlines(), report))
     if not any(d.scalars or d.macs or d.entities for d in devices):
         raise UnreadableInventory(f"{path}: no sysDescr, sysObjectID, ENTITY-MIB or MAC values")
@@ -126,7 +153,7 @@ def _devices(lines: list[str], report: ImportReport) -> Iterator[_Device]:
 
 
 def _values(lines: list[str], unparsed: list[int]) -> Iterator[tuple[int, str | None, str, str]]:
-    """(line number, OID or None for a header, type, value) with quoted values joined."""
+    """(line number, OID or None for a header, type, value) with continued values joined."""
     i = 0
     while i < len(lines):
         line = lines[i].rstrip("\r")
@@ -135,19 +162,42 @@ def _values(lines: list[str], unparsed: list[int]) -> Iterator[tuple[int, str | 
         if header:
             yield i, None, "", (header.group(1) or header.group(2)).strip()
             continue
-        found = _LINE.match(line)
+        found = _LINE.match(line) or _QLINE.match(line)
         if not found:
             if line.strip() and not line.lstrip().startswith("#"):
                 unparsed.append(i)
             continue
-        number, (oid, kind, value) = i, found.groups()
+        number = i
+        oid, kind, value = found.group(1), "", found.group(found.lastindex or 1)
+        if found.re is _LINE:
+            kind, value = found.group(2) or "", found.group(3)
+        elif found.lastindex == 1:
+            value = ""
         if value.startswith('"'):
             while not _closed(value) and i < len(lines):
                 value += "\n" + lines[i].rstrip("\r")
                 i += 1
             value = value[1:-1] if _closed(value) else value[1:]
             value = value.replace('\\"', '"')
+        elif kind == "Hex-STRING" or _column(oid)[0] == "sys_descr":
+            while i < len(lines) and _continues(lines[i].rstrip("\r"), kind, value):
+                hex_value = kind == "Hex-STRING"
+                value += (" " if hex_value else "\n") + lines[i].rstrip("\r")
+                i += 1
         yield number, oid, kind or "", value
+
+
+def _continues(line: str, kind: str, value: str) -> bool:
+    """Whether `line` goes on with the value before it rather than starting a new one: hex
+    pairs after a Hex-STRING (-Ox wraps them), any text that is not a value line, a header or
+    a comment after an unquoted sysDescr (Cisco's runs over several lines)."""
+    if not line.strip() or _HEADER.match(line) or line.lstrip().startswith("#"):
+        return False
+    if kind == "Hex-STRING":
+        return bool(_HEX_LINE.match(line.strip()))
+    if kind not in ("", "STRING") or not value.strip():
+        return False
+    return not (_LINE.match(line) or _QLINE.match(line))
 
 
 def _closed(value: str) -> bool:
@@ -191,6 +241,8 @@ def _store(device: _Device, column: str, index: str, kind: str, value: str) -> N
             device.macs.append(mac)
         return
     text = _hex_text(value) if kind == "Hex-STRING" else value.strip()
+    if column == "sys_object_id":
+        text = _oid_text(text)
     if column in _SCALARS:
         device.scalars[column] = text
     elif index.isdigit():
@@ -202,7 +254,7 @@ def _store(device: _Device, column: str, index: str, kind: str, value: str) -> N
 def _mac(kind: str, value: str) -> str | None:
     """A 6-byte physical address as colon-separated octets; None for empty or non-Ethernet."""
     text = value.strip()
-    if kind == "Hex-STRING":
+    if kind == "Hex-STRING" or _HEX_MAC.match(text):
         octets = text.split()
     elif ":" in text:
         octets = text.split(":")
@@ -218,3 +270,19 @@ def _hex_text(value: str) -> str:
     except ValueError:
         return value.strip()
     return raw.decode("utf-8", errors="replace").strip("\x00").strip()
+
+
+def _oid_text(value: str) -> str:
+    """An `-Of` OID value (`.iso.org.dod.internet.private.enterprises.3902...`, `.iso.3.6...`)
+    numerically: its symbolic arcs have fixed numbers (RFC 1155/2578: iso(1).org(3).dod(6).
+    internet(1).private(4).enterprises(1)). Other spellings are kept as the file has them."""
+    text = value.strip()
+    if not text.startswith(".iso"):
+        return text
+    bare = text[1:]
+    for name, number in _OID_PREFIXES:
+        if bare == name or bare.startswith(name + "."):
+            numeric = number + bare[len(name) :]
+            if all(p.isdigit() for p in numeric.split(".")):
+                return numeric
+    return text

@@ -16,7 +16,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
+
 _CHUNK = 1 << 22
+_HIGH = bytes(range(0x80, 0x100))
 UTF8_BOM = codecs.BOM_UTF8
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 # After a surrogateescape decode, invalid bytes are U+DC80..U+DCFF; anything else above ASCII
@@ -35,20 +38,27 @@ class Decoded:
 
 
 def is_utf8(path: Path) -> bool:
-    """Whether the whole file is valid UTF-8 (streamed; ASCII chunks are checked at C speed)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    """Whether the whole file is valid UTF-8 (streamed; ASCII chunks are checked at C speed,
+    others by polars' UTF-8 validation, several times faster than decoding them in Python)."""
+    carry = b""  # a chunk's trailing non-ASCII bytes: maybe a sequence the next one completes
     with path.open("rb") as f:
         while chunk := f.read(_CHUNK):
-            if chunk.isascii() and not decoder.getstate()[0]:
+            if not carry and chunk.isascii():
                 continue
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
+            chunk = carry + chunk
+            cut = len(chunk.rstrip(_HIGH))
+            carry = chunk[cut:]
+            if not _valid_utf8(chunk[:cut]):
                 return False
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return False
+    return _valid_utf8(carry)
+
+
+def _valid_utf8(data: bytes) -> bool:
+    # Strict like Python's codec: overlong forms, surrogates and truncated sequences fail.
+    try:
+        pl.Series([data], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.ComputeError:
+        return False
     return True
 
 
