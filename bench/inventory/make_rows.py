@@ -13,6 +13,12 @@ Written in chunks with polars; the whole table is never in memory. Python's `ran
 fixed seed makes the file the same on every run (polars only formats the columns).
 
     python bench/inventory/make_rows.py OUT.csv [--rows 10000000] [--profiles 50000]
+        [--adversarial]
+
+`--adversarial` writes the worst case instead: each row's manufacturer, model and sysObjectID
+come from three different profiles and its MAC is 48 random bits (locally administered,
+multicast and unassigned prefixes included), so nearly every row is a signal combination of
+its own and the MAC prefixes hardly repeat.
 """
 
 from __future__ import annotations
@@ -227,8 +233,15 @@ def chunk(rng: random.Random, profiles: pl.DataFrame, start: int, n: int) -> pl.
     """Rows start .. start+n-1."""
     pick = rng.choices(range(profiles.height), k=n)
     rows = profiles[pick].with_columns(
-        id=pl.int_range(start + 1, start + n + 1, dtype=pl.Int64),
         low=pl.Series([f"{rng.getrandbits(36):09X}" for _ in range(n)]),
+    )
+    return _rows(rng, rows, start, n)
+
+
+def _rows(rng: random.Random, rows: pl.DataFrame, start: int, n: int) -> pl.DataFrame:
+    """The per-row columns added to `rows` (profile columns and MAC low digits)."""
+    rows = rows.with_columns(
+        id=pl.int_range(start + 1, start + n + 1, dtype=pl.Int64),
         site=pl.Series([rng.randrange(2000) for _ in range(n)]),
         day=pl.Series([rng.randrange(4018) for _ in range(n)]),  # 2015-01-01 .. 2025-12-31
     )
@@ -246,19 +259,47 @@ def chunk(rng: random.Random, profiles: pl.DataFrame, start: int, n: int) -> pl.
     )
 
 
+def adversarial_chunk(
+    rng: random.Random, profiles: pl.DataFrame, start: int, n: int
+) -> pl.DataFrame:
+    """Rows start .. start+n-1 whose signals are drawn independently of each other
+    (manufacturer, model and sysObjectID each from a different profile) with fully random
+    MACs (flag bits included) in random formats: nearly every row is a new combination."""
+    picks = {c: rng.choices(range(profiles.height), k=n) for c in ("maker", "model", "oid")}
+    rows = pl.DataFrame(
+        {
+            "manufacturer": profiles.get_column("manufacturer").gather(picks["maker"]),
+            "model": profiles.get_column("model").gather(picks["model"]),
+            "sys_object_id": profiles.get_column("sys_object_id").gather(picks["oid"]),
+            "role": profiles.get_column("role").gather(picks["maker"]),
+            "serial_prefix": profiles.get_column("serial_prefix").gather(picks["model"]),
+            "mac_prefix": [f"{rng.getrandbits(48):012X}" for _ in range(n)],
+            "mac_format": [rng.randrange(MAC_FORMATS) for _ in range(n)],
+            "low": [""] * n,
+        }
+    )
+    return _rows(rng, rows, start, n)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--profiles", type=int, default=50_000)
+    parser.add_argument(
+        "--adversarial",
+        action="store_true",
+        help="signals drawn independently of each other and random MACs (worst case)",
+    )
     args = parser.parse_args(argv)
+    make = adversarial_chunk if args.adversarial else chunk
     rng = random.Random(SEED)
     profiles = profile_frame(make_profiles(rng, args.profiles))
     tmp = args.out.with_suffix(".partial")
     with tmp.open("wb") as fh:
         for start in range(0, args.rows, CHUNK):
             n = min(CHUNK, args.rows - start)
-            chunk(rng, profiles, start, n).write_csv(fh, include_header=start == 0)
+            make(rng, profiles, start, n).write_csv(fh, include_header=start == 0)
     tmp.replace(args.out)
     print(f"wrote {args.rows:,} rows from {profiles.height:,} profiles to {args.out}")
     return 0

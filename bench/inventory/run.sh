@@ -5,6 +5,7 @@
 #
 #   bash bench/inventory/run.sh            # ROWS=10000000 RUNS=3
 #   RUNS=2 ROWS=1000000 bash bench/inventory/run.sh
+#   ADVERSARIAL=1 bash bench/inventory/run.sh   # the worst case (make_rows.py --adversarial)
 #
 # DuckDB is installed into its own venv (bench/work/duckdb-venv): it is not a netvet dependency.
 set -euo pipefail
@@ -19,9 +20,19 @@ NETVET=$ROOT/.venv/bin/netvet
 DDVENV=$ROOT/bench/work/duckdb-venv
 mkdir -p "$WORK"
 
-if [[ $ROWS == 10000000 ]]; then ROWS_CSV=$WORK/rows.csv; else ROWS_CSV=$WORK/rows-$ROWS.csv; fi
+ADVERSARIAL=${ADVERSARIAL:-0}
+if [[ $ADVERSARIAL == 1 ]]; then
+    ROWS_CSV=$WORK/adversarial-$ROWS.csv
+    MAKE_ARGS=(--adversarial)
+elif [[ $ROWS == 10000000 ]]; then
+    ROWS_CSV=$WORK/rows.csv
+    MAKE_ARGS=()
+else
+    ROWS_CSV=$WORK/rows-$ROWS.csv
+    MAKE_ARGS=()
+fi
 if [[ ! -s $ROWS_CSV ]]; then
-    "$PY" bench/inventory/make_rows.py "$ROWS_CSV" --rows "$ROWS"
+    "$PY" bench/inventory/make_rows.py "$ROWS_CSV" --rows "$ROWS" "${MAKE_ARGS[@]}"
 fi
 if [[ ! -x $DDVENV/bin/python ]]; then
     python3 -m venv "$DDVENV"

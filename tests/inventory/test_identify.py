@@ -155,9 +155,13 @@ def test_ma_m_and_ma_s_blocks_win_over_their_parent(ident: Identifier) -> None:
 def test_carved_prefixes_cover_every_ma_m_and_ma_s_block(
     ident: Identifier, oui: OuiRegistry
 ) -> None:
-    # Private attribute read on purpose: the lookup keys rely on this property of the data.
-    blocks = [a for bits in (28, 36) for a in oui._by_bits[bits].values()]
-    assert blocks and all(a.prefix[:6] in ident.source.carved for a in blocks)
+    # The lookup keys rely on this property of the data.
+    blocks = [a for bits in (28, 36) for a in oui.blocks(bits)]
+    prefixes = ident.source.blocks
+    assert blocks and all(a.prefix[:6] in prefixes.carved for a in blocks)
+    assert prefixes.carved == oui.carved_prefixes()
+    assert {a.prefix for a in oui.blocks(28)} == prefixes.m28
+    assert {a.prefix for a in oui.blocks(36)} == prefixes.s36
 
 
 def test_macs_that_name_no_maker(ident: Identifier) -> None:

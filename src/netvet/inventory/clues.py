@@ -23,9 +23,8 @@ from netvet.inventory.families import Families, in_period
 from netvet.inventory.matchers import NameMatcher, TokenIndex, hit_clues, org_clue
 from netvet.inventory.names import name_key
 from netvet.inventory.registry import OuiRegistry, PenRegistry, parse_mac
-from netvet.inventory.registry.oui import IEEE_RA
-from netvet.inventory.registry.pen import GENERIC_AGENTS
-from netvet.inventory.signals import JOIN, LIST_SEPARATORS, RAW, ZERO, oui_key
+from netvet.inventory.registry.pen import GENERIC_AGENTS, PenMatch
+from netvet.inventory.signals import JOIN, LIST_SEPARATORS, RAW, ZERO, BlockPrefixes, oui_key
 
 W_PEN, W_PEN_ORG, W_OUI, W_DESCR, W_MODEL_WORD, W_MODEL_PATTERN = 0.85, 0.75, 0.8, 0.7, 0.7, 0.5
 _SHORT_NAMES = {8072: "net-snmp agent", 2021: "UCD-SNMP agent"}
@@ -45,17 +44,16 @@ class ClueSource:
         self.families = families
         self.tokens = TokenIndex(families)
         self.names = NameMatcher(families, self.tokens, self.other_org)
+        self._by_pen: dict[int, ClueSet] = {}  # sysObjectIDs differ far more than their PENs
 
     @cached_property
-    def carved(self) -> frozenset[str]:
-        """24-bit prefixes under which MA-M/MA-S/IAB blocks exist (keys go to 36 bits there)."""
-        # OuiRegistry has no public listing of its blocks by size; its per-size index is read
-        # here (see the report to the lead). Without it, the OUIs registered to the IEEE RA
-        # itself are the parents of nearly all such blocks.
-        by_bits = getattr(self.oui, "_by_bits", None)
-        if isinstance(by_bits, dict):
-            return frozenset(f"{p >> (bits - 24):06X}" for bits in (28, 36) for p in by_bits[bits])
-        return frozenset(a.prefix for a in self.oui.assignments(IEEE_RA) if a.bits == 24)
+    def blocks(self) -> BlockPrefixes:
+        """The prefixes that decide how many digits of a MAC its lookup key keeps."""
+        return BlockPrefixes(
+            self.oui.carved_prefixes(),
+            frozenset(a.prefix for a in self.oui.blocks(28)),
+            frozenset(a.prefix for a in self.oui.blocks(36)),
+        )
 
     @cached_property
     def _orgs_by_word(self) -> dict[str, list[str]]:
@@ -103,7 +101,7 @@ class ClueSource:
                 continue
             for text in re.split(LIST_SEPARATORS, part[len(RAW) :].strip()):
                 try:
-                    keys.append(oui_key(parse_mac(text), self.carved))
+                    keys.append(oui_key(parse_mac(text), self.blocks))
                 except BadValue as exc:
                     problems.append(str(exc))
         clues: list[Clue] = []
@@ -120,9 +118,8 @@ class ClueSource:
     def _one_oui(self, key: str) -> tuple[ClueSet, str]:
         if key == ZERO:
             return (note("oui", "all-zero placeholder address"),), "00:00:00"
-        value = int(key, 16) << (48 - 4 * len(key))
-        # 00:00:00:00:00:00 is handled as ZERO; the bit keeps the registry's all-zero check off.
-        found = self.oui.lookup_int(value | 1 if key == "000000" else value)
+        # 00:00:00:00:00:00 is ZERO; a prefix of zeros is Xerox's OUI, looked up as such.
+        found = self.oui.lookup_prefix(key)
         if found is None:
             return (note("oui", "prefix not assigned in the IEEE snapshot"),), oui_text(key[:6])
         a = found.assignment
@@ -146,18 +143,25 @@ class ClueSource:
             return (note("pen", "malformed sysObjectID"),), shown, str(exc)
         if found is None:
             return (note("pen", "OID outside 1.3.6.1.4.1"),), shown, None
+        shown = f"pen={found.number}"
+        clues = self._by_pen.get(found.number)
+        if clues is None:
+            clues = self._by_pen[found.number] = self._pen_clues(found)
+        return clues, shown, None
+
+    def _pen_clues(self, found: PenMatch) -> ClueSet:
+        """What an enterprise number says (the same for every OID under it)."""
         number = found.number
-        shown = f"pen={number}"
         if found.not_evidence:
             if number in GENERIC_AGENTS:
                 why = f"{_SHORT_NAMES.get(number, 'generic agent')}, not vendor evidence"
             else:
                 why = found.not_evidence
-            return (note("pen", why),), shown, None
+            return (note("pen", why),)
         hit = self.families.by_pen(number)
         if hit is not None:
-            return hit_clues((hit,), "pen", W_PEN), shown, None
-        return (org_clue("pen", found.organization or "", W_PEN_ORG),), shown, None
+            return hit_clues((hit,), "pen", W_PEN)
+        return (org_clue("pen", found.organization or "", W_PEN_ORG),)
 
     def _model(self, key: str) -> ClueSet:
         found = self.tokens.find(key)

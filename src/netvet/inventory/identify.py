@@ -6,10 +6,11 @@ Each row keeps its columns and gains `vendor` (family slug, "" when unknown), `v
 `manufacturer="LTS"→hikvision(white-label); oui=C0:56:E3→hikvision`) and `vendor_conflict`.
 The precedence and confidence model is in `combine` and docs/identify.md.
 
-Rows are read twice (`rowrun`): once to collect the distinct signal tuples, which Python judges
-once each (per-signal keys, periods and combinations are cached in `tables`), and once to join
-every row to its judged tuple and write it. Both passes are vectorised polars streams, so ten
-million rows cost two reads plus work proportional to what is *distinct*.
+Rows are read once (`rowrun`), as a polars stream: the key columns are computed vectorised, each
+batch of rows meets the signal tuples judged so far, Python judges the new ones once each
+(per-signal keys, periods and combinations are cached in `tables`), and the rows are written
+in input order. Ten million rows cost one read, one write and work proportional to what is
+*distinct*.
 
 Ownership is judged on the row's own date when a `date` column (purchase, installation...) is
 mapped and readable, else on `as_of` (default: today).
@@ -28,7 +29,7 @@ from netvet.inventory.families import Families, load_families
 from netvet.inventory.importers import FieldMap, ImportReport, Inventory, load_inventory
 from netvet.inventory.importers.fields import resolve as resolve_fields
 from netvet.inventory.registry import OuiRegistry, PenRegistry, load_oui, load_pen
-from netvet.inventory.rowrun import OUTPUT, Run
+from netvet.inventory.rowrun import BATCH, OUTPUT, Run
 from netvet.inventory.signals import Periods
 from netvet.inventory.summary import IdentifyReport
 from netvet.inventory.tables import Tables
@@ -72,8 +73,11 @@ def identify_frame(
     fields = fields or resolve_fields(df.columns, mapping)
     report = ImportReport("<frame>", "frame", df.height, mapping=fields)
     run = Run(identifier or Identifier(), Inventory(df.lazy(), fields, report), _day(as_of))
-    run.judge(run.survey().collect(), lambda q: q.collect())
-    return run.apply().collect(), run.finish()
+    prepared = run.prepared().collect()
+    batches = (prepared.slice(start, BATCH) for start in range(0, prepared.height, BATCH))
+    out = list(run.batches(batches))
+    rows = pl.concat(out) if out else pl.DataFrame(schema=run.schema)
+    return rows, run.finish()
 
 
 def identify_file(
@@ -104,23 +108,23 @@ def identify_inventory(
 ) -> IdentifyReport:
     """`identify_file` for an inventory already imported."""
     run = Run(identifier or Identifier(), inventory, _day(as_of))
-    run.judge(run.survey().collect(engine="streaming"), _streamed)
-    rows = run.apply()
-    if fmt == "csv":
-        rows.sink_csv(out)
-    elif fmt == "jsonl":
-        rows.sink_ndjson(out)
-    elif fmt == "parquet":
-        rows.sink_parquet(out)
-    else:
-        rows.collect(engine="streaming").write_json(out)
+    rows = run.rows()
+    try:
+        if fmt == "csv":
+            rows.sink_csv(out)
+        elif fmt == "jsonl":
+            rows.sink_ndjson(out)
+        elif fmt == "parquet":
+            rows.sink_parquet(out)
+        else:
+            rows.collect(engine="streaming").write_json(out)
+    except pl.exceptions.PolarsError:
+        if run.error is not None:  # raised by netvet inside the stream: the real cause
+            raise run.error from None
+        raise
     report = run.finish()
     report.output = str(out)
     return report
-
-
-def _streamed(query: pl.LazyFrame) -> pl.DataFrame:
-    return query.collect(engine="streaming")
 
 
 def _day(as_of: dt.date | None) -> dt.date:

@@ -28,8 +28,9 @@ DATE_BAD = f"{PREFIX}date_bad"
 KEYS = [*KEY.values(), PERIOD, DATE_BAD]
 DESCR_TEXT = f"{PREFIX}descr_text"
 DESCR_REPEAT = 0.5  # hash sysDescr when the sample has at most this many distinct texts per row
-TUPLE = f"{PREFIX}tuple"  # 64-bit hash of a row's KEYS
+TUPLE = f"{PREFIX}tuple"  # 64-bit hash of a row's KEYS but the period
 CHECK = f"{PREFIX}check"  # a second, independent one
+HASHED = [k for k in KEYS if k != PERIOD]
 FIELD_OF = {
     "manufacturer": "manufacturer",
     "pen": "sys_object_id",
@@ -56,7 +57,6 @@ class KeyPlan:
         self.periods = periods
         self.default_period = default_period
         self.signals = [s for s in SIGNALS if fields.all(FIELD_OF[s])]
-        self._carved = pl.Series(sorted(source.carved), dtype=pl.String)
         self.date_formats: tuple[str, ...] = DATE_FORMATS
         # sysDescr as a hash of its text (the regex then runs once per distinct text, in
         # `rowrun`), unless `sample` finds texts too varied (host names in them): then the
@@ -95,7 +95,8 @@ class KeyPlan:
                 names = [f"{PREFIX}mac{i}" for i in range(len(texts))]
                 first += [mac_normal(t).alias(n) for t, n in zip(texts, names, strict=True)]
                 each = [
-                    mac_key(pl.col(n), t, self._carved) for t, n in zip(texts, names, strict=True)
+                    mac_key(pl.col(n), t, self.source.blocks)
+                    for t, n in zip(texts, names, strict=True)
                 ]
                 keys.append((each[0] if len(each) == 1 else joined_keys(each)).alias(KEY["oui"]))
             elif signal == "sysdescr" and self.descr_hashed:
@@ -120,14 +121,14 @@ class KeyPlan:
 
     @staticmethod
     def tuple_hash() -> pl.Expr:
-        """The `TUPLE` column, from the `KEYS` columns."""
-        return pl.struct(KEYS).hash(seed=0).alias(TUPLE)
+        """The `TUPLE` column, from the `KEYS` columns but the period (see `tuplecache`)."""
+        return pl.struct(HASHED).hash(seed=0).alias(TUPLE)
 
     @staticmethod
     def tuple_check() -> pl.Expr:
-        """A second, independent hash of the `KEYS`: with `TUPLE`, 128 bits that tell distinct
-        tuples apart (pass 1 deduplicates on the pair instead of on the seven keys)."""
-        return pl.struct(KEYS).hash(seed=0x6E657476).alias(CHECK)
+        """A second, independent hash of the same keys: with `TUPLE`, 128 bits that tell
+        distinct tuples apart (tuples are told apart by the pair, not by the six keys)."""
+        return pl.struct(HASHED).hash(seed=0x6E657476).alias(CHECK)
 
     def _text(self, column: str) -> pl.Expr:
         return as_text(column, self.schema[column])

@@ -1,13 +1,14 @@
-"""One identification run over one inventory, in two passes over the rows.
+"""One identification run over one inventory, in a single streamed pass over the rows.
 
-Pass 1 (`survey`) computes the key columns (`keyplan`) of every row and keeps, in row order,
-two independent 64-bit hashes of each row's key tuple (and a hash of its id). `judge` finds the
-distinct tuples among those hashes, fetches the keys of one row per tuple (`representatives`: a
-scan whose row filter runs before the key expressions), meets them with the lookup tables
-(`tables`: Python computes only what is new), tallies verdicts and bad values, and gives every
-row the index of its judged tuple. Pass 2 (`apply`) reads the rows again and gathers each row's
-output columns by that index: no key is computed twice and no join has to re-sequence the
-stream. Memory: about 30 bytes per row plus the distinct tuples.
+The key columns of every row (`keyplan`) and two 64-bit hashes of its key tuple are computed
+by the polars streaming engine while the rows are read. Python takes them in batches of
+`BATCH` rows: each batch meets the tuples judged so far (`tuplecache`: one join), the tuples
+new in it are judged from their first row (`judge`: lookup tables where Python computes only
+what is new), and every row gathers its output columns by the index of its tuple. The batches
+leave in input order, as a polars source that any sink writes (`Run.rows`).
+
+Memory: one batch in flight, the judged tuples (capped by `LIMIT`, see `tuplecache`) and an
+8-byte hash of each row's id for the duplicate-id check.
 
 Output columns that already exist in the input are replaced (re-identifying netvet's own
 output), except one the mapping reads a signal from, which is kept as `<name>_input`.
@@ -16,34 +17,30 @@ output), except one the mapping reads a signal from, which is kept as `<name>_in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
-from netvet.inventory.evidence import SIGNALS
 from netvet.inventory.importers import Inventory
 from netvet.inventory.importers.base import as_text
-from netvet.inventory.importers.report import ROW_LIMIT
-from netvet.inventory.keyplan import CHECK, DATE_BAD, KEY, KEYS, PERIOD, TUPLE, KeyPlan
+from netvet.inventory.importers.report import EXAMPLE_LIMIT, ROW_LIMIT
+from netvet.inventory.judge import BAD, OUTPUT, TOKEN, judge
+from netvet.inventory.keyplan import CHECK, DATE_BAD, KEYS, TUPLE, KeyPlan
 from netvet.inventory.signals import present
 from netvet.inventory.summary import IdentifyReport, Summary
+from netvet.inventory.tuplecache import TupleCache
 
 if TYPE_CHECKING:
     from netvet.inventory.identify import Identifier
 
+__all__ = ["BATCH", "LIMIT", "OUTPUT", "Run"]
+
 ROW = "__netvet_row"
 ID = "__netvet_id"
-INDEX = "__netvet_index"
-TOKEN = "__netvet_token"  # a distinct tuple's sysDescr vendor word
-OUTPUT: dict[str, pl.DataType] = {
-    "vendor": pl.String(),
-    "vendor_entity": pl.String(),
-    "vendor_confidence": pl.Float64(),
-    "vendor_evidence": pl.String(),
-    "vendor_conflict": pl.String(),
-}
-_BAD_KIND = {"oui": "bad-mac", "pen": "bad-oid"}
+BATCH = 250_000  # rows per batch handed to Python
+LIMIT = 1_000_000  # judged tuples (and lookup-table entries) held before they are dropped
 
 
 class Run:
@@ -66,84 +63,121 @@ class Run:
             self.report.notes.append(f"input column {c!r} replaced by the new identification")
         for c, new in self.renamed.items():
             self.report.notes.append(f"input column {c!r} kept as {new!r}")
+        self.kept = [c for c in schema if c not in self.dropped]
+        self.schema: dict[str, pl.DataType] = {
+            self.renamed.get(c, c): schema[c] for c in self.kept
+        } | OUTPUT
         self.summary = Summary()
-        self.judged: pl.DataFrame | None = None
-        self.index: pl.Series | None = None  # per row: its judged tuple
+        self.cache = TupleCache(self._judge, LIMIT)
+        self.error: BaseException | None = None  # raised inside the source, re-raised by callers
+        self._rows = 0
+        self._ids: list[pl.Series] = []
 
-    def survey(self) -> pl.LazyFrame:
-        """Pass 1: per row, in order, the two hashes of its key tuple (and of its id)."""
+    def prepared(self) -> pl.LazyFrame:
+        """The rows with their key columns and key-tuple hashes (and a hash of the id)."""
         rows = self.plan.add(self.inventory.frame)
-        columns = [self.plan.tuple_hash(), self.plan.tuple_check()]
+        extra = [self.plan.tuple_hash(), self.plan.tuple_check()]
         id_column = self.inventory.fields.get("id")
         if id_column is not None:
-            columns.append(
-                present(as_text(id_column, self.plan.schema[id_column])).hash().alias(ID)
-            )
-        return rows.select(columns)
+            text = as_text(id_column, self.plan.schema[id_column])
+            extra.append(present(text).hash().alias(ID))
+        return rows.with_columns(extra)
 
-    def representatives(self, firsts: pl.Series) -> pl.LazyFrame:
-        """The key tuples of rows `firsts` (0-based): the filter on the row number is pushed
-        below the key expressions, so they run on those rows only."""
-        rows = self.inventory.frame.with_row_index(ROW).filter(pl.col(ROW).is_in(firsts.implode()))
-        date = self.inventory.fields.get("date")
-        example = pl.lit(None, pl.String)
-        if date is not None:
-            example = pl.when(pl.col(DATE_BAD)).then(as_text(date, self.plan.schema[date]))
-        columns = [*KEYS, self.plan.tuple_hash(), self.plan.tuple_check()]
-        return self.plan.add(rows).select(
-            *columns, example.alias("date_example"), self.plan.descr_text()
-        )
+    def rows(self) -> pl.LazyFrame:
+        """The identified rows, in input order, as a lazy source for a sink (streamed in
+        batches: the report is complete once the sink has taken every row)."""
 
-    def judge(self, hashes: pl.DataFrame, collect: Callable[[pl.LazyFrame], pl.DataFrame]) -> None:
-        """Find the distinct tuples among the row hashes of pass 1, fetch and judge them, tally
-        the report, and give every row the index of its judged tuple."""
-        tuples = (
-            hashes.with_row_index(ROW)
-            .group_by(TUPLE, CHECK)
-            .agg(pl.col(ROW).min().alias("first"), pl.len().alias("rows"))
-        )
-        groups = collect(self.representatives(tuples.get_column("first")))
-        groups = groups.join(tuples, on=[TUPLE, CHECK]).with_columns(
-            self.plan.descr_token().alias(TOKEN)
-        )
-        judged = _judge(groups, self.ident, self.plan.signals).with_row_index(INDEX)
-        self.index = _row_index(hashes, judged)
-        for verdict, n in judged.group_by("verdict").agg(pl.col("rows").sum()).iter_rows():
-            self.summary.add(self.ident.tables.verdicts.values[verdict], n)
-        for signal, kind in _BAD_KIND.items():
-            self._problems(judged.filter(pl.col(f"bad_{signal}").is_not_null()), kind)
-        self._problems(judged.filter(pl.col(DATE_BAD)), "bad-date")
-        if ID in hashes.columns:
-            self._duplicates(hashes.get_column(ID))
-        self.report.rows = hashes.height
-        self.judged = judged.select(*OUTPUT)
+        def source(
+            with_columns: list[str] | None, predicate: Any, n_rows: int | None, _size: Any
+        ) -> Iterator[pl.DataFrame]:
+            batches = self.prepared().collect_batches(chunk_size=BATCH)
+            left = n_rows
+            for out in self.batches(batches):
+                if with_columns is not None:
+                    out = out.select(with_columns)
+                if predicate is not None:
+                    out = out.filter(predicate)
+                if left is not None:
+                    out = out.head(left)
+                    left -= out.height
+                yield out
+                if left is not None and left <= 0:
+                    return
 
-    def apply(self) -> pl.LazyFrame:
-        """Pass 2: every row with its output columns, in input order, gathered by index."""
-        if self.judged is None or self.index is None:
-            raise RuntimeError("judge() first")
-        rows = self.inventory.frame.drop(self.dropped).rename(self.renamed)
-        at = pl.lit(self.index).gather(pl.col(ROW)).alias(INDEX)
-        looked_up = [pl.lit(self.judged.get_column(c)).gather(pl.col(INDEX)) for c in OUTPUT]
-        rows = rows.with_row_index(ROW).with_columns(at).with_columns(looked_up)
-        return rows.drop(ROW, INDEX)
+        return register_io_source(source, schema=self.schema)
+
+    def batches(self, frames: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+        """The identified rows of each prepared batch; the report is completed after the last
+        one. An exception is kept in `error` too (a polars sink wraps what a source raises)."""
+        try:
+            for frame in frames:
+                if frame.height:
+                    yield self._batch(frame)
+            self._finish_ids()
+            self.report.rows = self._rows
+        except Exception as exc:
+            self.error = exc
+            raise
 
     def finish(self) -> IdentifyReport:
         return IdentifyReport(self.report, self.summary, self.as_of, self.ident.registries())
 
-    def _problems(self, bad: pl.DataFrame, kind: str) -> None:
-        """Count the rows of `bad` tuples and name the first of them."""
-        if not bad.height or self.index is None:
-            return
-        where = self.index.is_in(bad.get_column(INDEX).implode()).arg_true()
-        numbers = (where.head(ROW_LIMIT) + 1).to_list()
-        messages = dict(zip(bad.get_column(INDEX), _messages(bad, kind), strict=True))
-        examples = [f"row {n}: {messages[self.index[n - 1]]}" for n in numbers[:5]]
-        self.report.problem(kind).merge(where.len(), numbers, examples)
+    def _judge(self, firsts: pl.DataFrame) -> pl.DataFrame:
+        """The first rows of new tuples, judged."""
+        groups = firsts.select(*KEYS, TUPLE, CHECK, self.plan.descr_text()).with_columns(
+            self.plan.descr_token().alias(TOKEN)
+        )
+        return judge(groups, self.ident, self.plan.signals)
 
-    def _duplicates(self, ids: pl.Series) -> None:
+    def _batch(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """One batch of prepared rows, identified; the report tallied."""
+        index = self.cache.index(frame)
+        # The batch's own answers first (one gather from the many-chunked cache), then one
+        # per row from that compact frame.
+        used = index.unique().sort()
+        answers = self.cache.answers(used)
+        local = (index.rank("dense") - 1).cast(pl.UInt32)
+        out = frame.select(self.kept).rename(self.renamed)
+        out = out.with_columns(answers.get_column(c).gather(local) for c in OUTPUT)
+        counts = local.value_counts(name="n")
+        verdicts = answers.get_column("verdict").gather(counts.get_column(local.name))
+        per_verdict = counts.with_columns(verdicts.alias("verdict")).group_by("verdict").sum()
+        for verdict, n in per_verdict.select("verdict", "n").iter_rows():
+            self.summary.add(self.ident.tables.verdicts.values[verdict], n)
+        for signal, kind in BAD.items():
+            rows = index.is_in(self.cache.bad[signal].implode()).arg_true()
+            self._problems(kind, rows, answers.get_column(f"bad_{signal}").gather(local[rows]))
+        date = self.inventory.fields.get("date")
+        if date is not None:
+            rows = frame.get_column(DATE_BAD).arg_true()
+            values = frame[rows].select(as_text(date, self.plan.schema[date])).to_series()
+            messages = [f"not a date in an accepted form, or ambiguous: {v!r}" for v in values]
+            self._problems("bad-date", rows, pl.Series(messages, dtype=pl.String))
+        if ID in frame.columns:
+            self._ids.append(frame.get_column(ID))
+        self._rows += frame.height
+        renumbered = self.ident.tables.trim(LIMIT)
+        if renumbered or self.cache.full:
+            self.cache.clear()
+        return out
+
+    def _problems(self, kind: str, rows: pl.Series, messages: pl.Series) -> None:
+        """Count `rows` (0-based in the current batch) as `kind`; name the first ones."""
+        if not rows.len():
+            return
+        problem = self.report.problem(kind)
+        numbers = (rows.head(ROW_LIMIT) + self._rows + 1).to_list()
+        head = messages.head(max(0, EXAMPLE_LIMIT - len(problem.examples))).to_list()
+        examples = [f"row {n}: {m}" for n, m in zip(numbers, head, strict=False)]
+        problem.merge(rows.len(), numbers, examples)
+
+    def _finish_ids(self) -> None:
         """Rows whose id an earlier row already used (ids compared by 64-bit hash; blank ids
         are not ids)."""
+        if not self._ids:
+            return
+        ids = pl.concat(self._ids)
+        self._ids = []
         blank = pl.Series([None], dtype=pl.String).hash().item()
         ids = ids.set(ids == blank, None)
         if ids.drop_nulls().n_unique() == ids.len() - ids.null_count():  # the common case
@@ -158,51 +192,3 @@ class Run:
             for r, f in later.select(ROW, "first").head(5).iter_rows()
         ]
         self.report.problem("duplicate-id").merge(later.height, rows, examples)
-
-
-def _row_index(hashes: pl.DataFrame, judged: pl.DataFrame) -> pl.Series:
-    """Per row, the index of its judged tuple: by the first hash alone when it tells the
-    distinct tuples apart (nearly always), else by both hashes."""
-    tuples = judged.get_column(TUPLE)
-    if not tuples.is_duplicated().any():
-        index = judged.get_column(INDEX)
-        return hashes.get_column(TUPLE).replace_strict(tuples, index, return_dtype=pl.UInt32)
-    keyed = judged.select(TUPLE, CHECK, INDEX)
-    joined = hashes.select(TUPLE, CHECK).join(
-        keyed, on=[TUPLE, CHECK], how="left", maintain_order="left"
-    )
-    return joined.get_column(INDEX)
-
-
-def _messages(bad: pl.DataFrame, kind: str) -> list[str]:
-    """The message of each bad tuple."""
-    if kind == "bad-date":
-        return [
-            f"not a date in an accepted form, or ambiguous: {value!r}"
-            for value in bad.get_column("date_example")
-        ]
-    signal = next(s for s, k in _BAD_KIND.items() if k == kind)
-    return [str(m) for m in bad.get_column(f"bad_{signal}")]
-
-
-def _judge(groups: pl.DataFrame, ident: Identifier, signals: list[str]) -> pl.DataFrame:
-    """Distinct key tuples with their verdict, output columns and malformed-value messages."""
-    tables = ident.tables
-    frame = groups
-    for s in SIGNALS:
-        key = TOKEN if s == "sysdescr" else KEY[s]
-        names = {"key": key, "set": f"set_{s}", "text": f"text_{s}", "bad": f"bad_{s}"}
-        frame = tables.keys[s].lookup(frame, names).with_columns(pl.col(f"set_{s}").fill_null(0))
-    for s in SIGNALS:
-        names = {"set": f"set_{s}", "period": PERIOD, "res": f"r_{s}", "arrow": f"arrow_{s}"}
-        frame = tables.periods_table.lookup(frame, names)
-    frame = tables.combos.lookup(frame)
-    # A value that matched nothing and was set aside for no reason says nothing: left out.
-    fragments = [
-        pl.when(pl.col(f"arrow_{s}") != "→-").then(pl.col(f"text_{s}") + pl.col(f"arrow_{s}"))
-        for s in signals
-    ]
-    evidence = pl.concat_str(fragments, separator="; ", ignore_nulls=True) if fragments else None
-    return frame.with_columns(
-        (evidence if evidence is not None else pl.lit("")).fill_null("").alias("vendor_evidence")
-    )

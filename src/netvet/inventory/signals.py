@@ -2,14 +2,17 @@
 cost a few vectorised passes and Python only ever sees distinct keys.
 
 - MAC: the common spellings (colon or dash separated octets, Cisco dotted, bare hex) become the
-  24-bit OUI as 6 hex digits, or 9 hex digits (36 bits) inside the OUIs the IEEE RA carved into
-  MA-M/MA-S blocks, so the longest-prefix lookup can still be done once per key. "ZERO" marks
+  prefix of the registry block they fall in, as far as the block sizes go: 9 hex digits inside
+  an MA-S/IAB block, 7 inside an MA-M block, else the 24-bit OUI as 6 (the registry then looks
+  the key up among blocks no longer than it: `OuiRegistry.lookup_prefix`), so Python judges
+  each block once, not each of its sub-ranges. "ZERO" marks
   the all-zero placeholder. Any other spelling (octets without leading zeros, several MACs in
   one cell, garbage) is kept as `RAW:<text>` for Python to read with `registry.mac.parse_mac`
   (and report when malformed). Several MAC columns give their keys sorted and joined by `JOIN`.
 - sysDescr: the first vendor word it contains (see `matchers.TokenIndex`), lower-cased.
 - manufacturer, model, sysObjectID: the text, trimmed; Python reads each distinct value once
-  (a sysObjectID in any form `registry.pen.parse_oid` takes).
+  (a sysObjectID in any form `registry.pen.parse_oid` takes; its clues are worked out once per
+  enterprise number).
 - date: the row's purchase/installation date reduced to a *period*: the number of ownership
   boundary days (divestitures, acquisitions in the vendor families) on or before it. Rows of
   one period judge ownership alike. Accepted: ISO `2021-03-04` (a time may follow),
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -52,10 +56,33 @@ def mac_normal(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def mac_key(normal: pl.Expr, text: pl.Expr, carved: pl.Series) -> pl.Expr:
+@dataclass(frozen=True, slots=True)
+class BlockPrefixes:
+    """Upper-case hex prefixes: OUIs carved into smaller blocks, and those blocks."""
+
+    carved: frozenset[str]  # 6 digits
+    m28: frozenset[str]  # 7 digits (MA-M)
+    s36: frozenset[str]  # 9 digits (MA-S, IAB)
+
+    def series(self) -> tuple[pl.Series, pl.Series, pl.Series]:
+        carved, m28, s36 = (
+            pl.Series(sorted(p), dtype=pl.String) for p in (self.carved, self.m28, self.s36)
+        )
+        return carved, m28, s36
+
+
+def mac_key(normal: pl.Expr, text: pl.Expr, blocks: BlockPrefixes) -> pl.Expr:
     """The OUI lookup key of a MAC value (see the module docstring), from its `mac_normal`
     form (computed once beforehand: polars would evaluate it once per use here) and its
-    text; `carved` holds the 6-digit prefixes whose keys take 9 digits."""
+    text."""
+    carved, m28, s36 = blocks.series()
+    sub_block = (
+        pl.when(normal.str.slice(0, 9).is_in(s36.implode()))
+        .then(normal.str.slice(0, 9))
+        .when(normal.str.slice(0, 7).is_in(m28.implode()))
+        .then(normal.str.slice(0, 7))
+        .otherwise(normal.str.slice(0, 6))
+    )
     text = text.str.strip_chars()
     return (
         pl.when(text.str.len_bytes() == 0)
@@ -65,7 +92,7 @@ def mac_key(normal: pl.Expr, text: pl.Expr, carved: pl.Series) -> pl.Expr:
         .when(normal == "000000000000")
         .then(pl.lit(ZERO))
         .when(normal.str.slice(0, 6).is_in(carved.implode()))
-        .then(normal.str.slice(0, 9))
+        .then(sub_block)
         .otherwise(normal.str.slice(0, 6))
     )
 
@@ -77,12 +104,16 @@ def joined_keys(keys: list[pl.Expr]) -> pl.Expr:
     return pl.when(joined.str.len_bytes() > 0).then(joined)
 
 
-def oui_key(value: int, carved: frozenset[str]) -> str:
+def oui_key(value: int, blocks: BlockPrefixes) -> str:
     """`mac_key` for one parsed address (Python side, for RAW values)."""
     if value == 0:
         return ZERO
     digits = f"{value:012X}"
-    return digits[:9] if digits[:6] in carved else digits[:6]
+    if digits[:6] not in blocks.carved:
+        return digits[:6]
+    if digits[:9] in blocks.s36:
+        return digits[:9]
+    return digits[:7] if digits[:7] in blocks.m28 else digits[:6]
 
 
 def token_key(expr: pl.Expr, pattern: str) -> pl.Expr:

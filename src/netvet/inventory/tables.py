@@ -71,6 +71,9 @@ class Table:
     def value_columns(self) -> list[str]:
         return [c for c in self.frame.columns if c not in self.keys]
 
+    def clear(self) -> None:
+        self.frame = self.frame.clear()
+
     def grow(self, keys: Iterable[tuple[Any, ...]]) -> None:
         rows = [(*k, *self.make(k)) for k in keys]
         added = pl.DataFrame(rows, schema=self.frame.schema, orient="row")
@@ -87,7 +90,11 @@ class Tables:
     def __init__(self, source: ClueSource, periods: Periods) -> None:
         self.source = source
         self.periods = periods
+        self._reset()
+
+    def _reset(self) -> None:
         self.sets: Interned[ClueSet] = Interned(())
+        self._dated: list[bool] = []  # per set id: holds a clue with a validity period
         self.resolved: Interned[ClueSet] = Interned(())
         self.verdicts: Interned[Verdict] = Interned(UNKNOWN)
         key_schema = {"key": pl.String, "set": ID, "text": pl.String, "bad": pl.String}
@@ -101,6 +108,31 @@ class Tables:
         out |= {"vendor_confidence": pl.Float64, "vendor_conflict": pl.String}
         combo_keys = [f"r_{s}" for s in SIGNALS]
         self.combos = Table({**dict.fromkeys(combo_keys, ID), **out}, combo_keys, self._combo_entry)
+
+    def trim(self, limit: int) -> bool:
+        """Forget what grew past `limit` entries (bounded memory on inputs where nearly every
+        value is new). Per-signal keys go table by table: the clue sets they point to stay.
+        True when verdict ids were renumbered: answers holding them must be forgotten too."""
+        for table in self.keys.values():
+            if table.frame.height > limit:
+                table.clear()
+        if max(len(self.sets.values), len(self.resolved.values)) > limit:
+            self._reset()
+            return True
+        if self.periods_table.frame.height > limit:
+            self.periods_table.clear()
+        if max(self.combos.frame.height, len(self.verdicts.values)) > limit:
+            self.combos.clear()
+            self.verdicts = Interned(UNKNOWN)
+            return True
+        return False
+
+    def dated_sets(self) -> pl.Series:
+        """Ids of the clue sets holding a clue with a validity period: only they can resolve
+        differently on different days."""
+        for clues in self.sets.values[len(self._dated) :]:
+            self._dated.append(any(c.valid_from or c.valid_to for c in clues))
+        return pl.Series(self._dated, dtype=pl.Boolean).arg_true().cast(ID)
 
     def _key_entry(self, signal: str) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
         def make(key: tuple[Any, ...]) -> tuple[Any, ...]:

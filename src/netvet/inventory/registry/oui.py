@@ -98,11 +98,44 @@ class OuiRegistry:
         )
         if found is None:
             return None
+        return self._judged(value, found)
+
+    @staticmethod
+    def _judged(value: int, found: OuiAssignment) -> OuiMatch:
+        reason = None
         if found.organization == IEEE_RA and found.bits == 24:
             reason = "block reserved by the IEEE RA for MA-M/MA-S; its sub-assignment is unknown"
         elif found.organization == PRIVATE:
             reason = "assignment registered as Private: the holder's name is withheld"
         return OuiMatch(value, found, reason)
+
+    def lookup_prefix(self, prefix: str) -> OuiMatch | None:
+        """Longest-prefix match of an address known only by its first `len(prefix)` hex digits
+        (6 to 12): only blocks no longer than the prefix are tried, so the unknown digits never
+        select a sub-block. The all-zero placeholder check is left to the caller (a prefix of
+        zeros is not an all-zero address)."""
+        digits = len(prefix)
+        if not 6 <= digits <= 12:
+            raise ValueError(f"an OUI prefix has 6 to 12 hex digits, not {prefix!r}")
+        value = int(prefix, 16) << (48 - 4 * digits)
+        reason = not_evidence_reason(value | 1)  # bit 0 only keeps the all-zero check off
+        if reason is not None:
+            return OuiMatch(value, None, reason)
+        found = (
+            (self._s36.get(value >> 12) if digits >= 9 else None)
+            or (self._m28.get(value >> 20) if digits >= 7 else None)
+            or self._l24.get(value >> 24)
+        )
+        return None if found is None else self._judged(value, found)
+
+    def blocks(self, bits: int) -> list[OuiAssignment]:
+        """Every block of `bits` bits (24, 28 or 36), in no particular order."""
+        return list(self._by_bits[bits].values())
+
+    def carved_prefixes(self) -> frozenset[str]:
+        """The 24-bit prefixes (6 upper-case hex digits) under which MA-M, MA-S or IAB blocks
+        exist: there an address's longest match needs more than its first 24 bits."""
+        return frozenset(a.prefix[:6] for bits in (28, 36) for a in self._by_bits[bits].values())
 
     def assignments(self, organization: str) -> list[OuiAssignment]:
         """Every block registered to exactly this organization name (slow; for checks)."""
