@@ -12,17 +12,13 @@ from typing import TYPE_CHECKING
 
 from netvet.firmware.blob import Blob
 from netvet.firmware.content import Within
-from netvet.firmware.content.ranges import diff_ranges, hexdump_pair
-from netvet.firmware.model import Kind, Listing, Member, Rule
+from netvet.firmware.model import Field, Kind, Listing, Member, Rule
 from netvet.firmware.result import Change, Finding, Location, Node, Status
 from netvet.firmware.security import metadata_findings
-from netvet.firmware.streams import is_fill
+from netvet.firmware.slack import compare_slack, inner_slack
 
 if TYPE_CHECKING:
     from netvet.firmware.compare import Engine
-
-# Trailing bytes or gaps bigger than this are compared by hash only, not loaded.
-_FILL_CHECK_LIMIT = 256 << 20
 
 
 def join(path: str, name: str) -> str:
@@ -55,6 +51,10 @@ def compare_listings(
                 f"container format changed: {rl.format} -> {dl.format}",
             )
         )
+        # per-format header fields say nothing across formats: the change is reported once;
+        # the root directory's mode, owner and xattrs mean the same in every format
+        rl = replace(rl, fields=_shared_fields(rl))
+        dl = replace(dl, fields=_shared_fields(dl))
     _fields(engine, path, rl, dl, noise)
     _trailing(engine, path, rl, dl, rb, db)
     rm, dm = index(rl.members), index(dl.members)
@@ -102,6 +102,10 @@ def compare_listings(
     return engine.node(worst)
 
 
+def _shared_fields(listing: Listing) -> tuple[Field, ...]:
+    return tuple(f for f in listing.fields if f.name.startswith("root."))
+
+
 def _fields(
     engine: Engine, path: str, rl: Listing, dl: Listing, noise: dict[str, list[str]]
 ) -> None:
@@ -113,7 +117,9 @@ def _fields(
             continue
         old = a.value if a else "(absent)"
         new = b.value if b else "(absent)"
-        rule = (a or b).rule  # type: ignore[union-attr]
+        # the stricter side decides: a clean header may not excuse an anomalous one
+        rules = {f.rule for f in (a, b) if f is not None}
+        rule = Rule.STRICT if Rule.STRICT in rules else (a or b).rule  # type: ignore[union-attr]
         if a is None or b is None or rule is Rule.STRICT:
             engine.add(
                 Finding(
@@ -136,116 +142,7 @@ def _fields(
 def _trailing(engine: Engine, path: str, rl: Listing, dl: Listing, rb: Blob, db: Blob) -> None:
     compare_slack(engine, path, "after end of " + rl.format, (rb, rl.trailing), (db, dl.trailing))
     if rl.slack or dl.slack:
-        _inner_slack(engine, path, rl, dl, rb, db)
-
-
-def _inner_slack(engine: Engine, path: str, rl: Listing, dl: Listing, rb: Blob, db: Blob) -> None:
-    """Stray bytes between a container's records, concatenated per side and compared."""
-    ra = b"".join(_slack_bytes(rb, r) for r in rl.slack)
-    da = b"".join(_slack_bytes(db, r) for r in dl.slack)
-    if ra == da or (is_fill(ra) and is_fill(da)):
-        return
-    first = diff_ranges(ra, da, limit=1)[0][0]
-    ranges, data = (rl.slack, ra) if first < len(ra) else (dl.slack, da)
-    where, offset = _locate(ranges, first)
-    engine.add(
-        Finding(
-            path,
-            Change.MODIFIED,
-            Status.UNEXPLAINED,
-            "trailing-data",
-            f"data between {rl.format} records (belongs to no member): {len(ra)} bytes in "
-            f"reference, {len(da)} in deployed",
-            (Location(section=f"{rl.format} slack", offset=offset, length=where),),
-            diff=tuple(hexdump_pair(ra, da, first, len(data) - first)),
-        )
-    )
-
-
-def _locate(ranges: tuple[tuple[int, int], ...], index: int) -> tuple[int, int]:
-    """(length of the range, absolute offset) of byte `index` of the concatenated ranges."""
-    for start, length in ranges:
-        if index < length:
-            return length - index, start + index
-        index -= length
-    start, length = ranges[-1]
-    return 0, start + length
-
-
-def compare_slack(
-    engine: Engine,
-    path: str,
-    where: str,
-    ref: tuple[Blob, tuple[int, int] | None],
-    dep: tuple[Blob, tuple[int, int] | None],
-    base: int = 0,
-) -> None:
-    """Bytes outside any member (after a container's end, between flash images) must be equal
-    on both sides or be runs of one fill byte each; anything else may hide data.
-
-    Locations give the first differing byte as an offset in the parent (`base` + span start).
-    """
-    ra, da = _slack_bytes(*ref), _slack_bytes(*dep)
-    if ra == da:
-        return
-    if is_fill(ra) and is_fill(da):
-        engine.add(
-            Finding(
-                path,
-                Change.METADATA,
-                Status.BENIGN,
-                "padding",
-                f"padding {where}: {_fill_desc(ra)} vs {_fill_desc(da)}",
-            )
-        )
-        return
-    first, last, span = _suspicious(ra, da, ref[1], dep[1])
-    engine.add(
-        Finding(
-            path,
-            Change.MODIFIED,
-            Status.UNEXPLAINED,
-            "trailing-data",
-            f"data {where}: {len(ra)} bytes in reference, {len(da)} in deployed, not padding",
-            (Location(section=where, offset=base + span + first, length=last - first),),
-            diff=tuple(hexdump_pair(ra, da, first, last - first)),
-        )
-    )
-
-
-def _suspicious(
-    ra: bytes, da: bytes, rspan: tuple[int, int] | None, dspan: tuple[int, int] | None
-) -> tuple[int, int, int]:
-    """(first, end, span start) of the bytes that are not padding, on the side that has them.
-
-    When one side is a fill run (or empty), the other side's bytes that differ from that fill
-    are the suspicious ones, located in that side's span; otherwise the first differing byte.
-    """
-    if is_fill(ra) or is_fill(da):
-        data, span = (da, dspan) if is_fill(ra) else (ra, rspan)
-        other = ra if data is da else da
-        # The other side's fill byte; with nothing there, erased flash (0xFF) or zeros.
-        fill = other[:1] or (b"\xff" if data.count(0xFF) >= data.count(0) else b"\x00")
-        first = len(data) - len(data.lstrip(fill))
-        last = len(data.rstrip(fill))
-        return first, max(last, first + 1), span[0] if span else 0
-    first = diff_ranges(ra, da, limit=1)[0][0]
-    start = rspan[0] if rspan else (dspan[0] if dspan else 0)
-    return first, max(len(ra), len(da)), start
-
-
-def _slack_bytes(blob: Blob, span: tuple[int, int] | None) -> bytes:
-    if not span or span[1] <= 0:
-        return b""
-    off, length = span
-    length = min(length, _FILL_CHECK_LIMIT)
-    with blob.open() as s:
-        s.seek(off)
-        return s.read(length)
-
-
-def _fill_desc(data: bytes) -> str:
-    return f"{len(data)} x 0x{data[0]:02X}" if data else "none"
+        inner_slack(engine, path, rl, dl, rb, db)
 
 
 def _known_identical(a: Member, b: Member) -> bool:

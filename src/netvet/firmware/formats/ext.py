@@ -35,12 +35,14 @@ from netvet.firmware.formats._fs import (
     root_fields,
 )
 from netvet.firmware.formats.ext_features import feature_fields
+from netvet.firmware.formats.ext_slack import journal_fields, unaccounted
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 
 SB_OFFSET = 1024
 MAGIC_OFFSET = SB_OFFSET + 0x38
 XATTR_MAGIC = 0xEA020000
 EXTENT_MAGIC = 0xF30A
+Spans = list[tuple[int, int]]  # (offset, length); `list` is a method name inside ExtFormat
 INLINE_DATA_FL = 0x10000000
 INLINE_SIZE = 60  # i_block: the in-inode part of inline data
 INLINE_DOTDOT = 4  # an inline directory starts with its parent's inode number
@@ -134,6 +136,33 @@ def _extent_runs(fs: ExtFS, node: INode) -> list[tuple[int | None, int]]:
     if pos < need:
         runs.append((None, need - pos))
     return runs
+
+
+def _journal_runs(fs: ExtFS) -> list[tuple[int | None, int]]:
+    """The internal journal's block runs (empty without one): its blocks are no member's."""
+    inum = fs.sb.s_journal_inum
+    if not fs.sb.s_feature_compat & c_ext.EXT3_FEATURE_COMPAT_HAS_JOURNAL or not inum:
+        return []
+    node = fs.get_inode(inum)
+    if node.inode.i_flags & EXTENTS_FL:
+        return _extent_runs(fs, node)
+    return list(node.dataruns())
+
+
+def _tail(fs: ExtFS, node: INode) -> list[tuple[int, int]]:
+    """The bytes after the end of an extent-mapped file in its last block: read by nothing,
+    yet kept by the filesystem (a classic hiding place). Block-mapped files are not checked."""
+    used = node.size % fs.block_size
+    if not used or node.inode.i_flags & INLINE_DATA_FL or not node.inode.i_flags & EXTENTS_FL:
+        return []
+    last, pos = node.size // fs.block_size, 0
+    for start, count in _extent_runs(fs, node):
+        if pos <= last < pos + count:
+            if start is None:
+                return []
+            return [((start + last - pos) * fs.block_size + used, fs.block_size - used)]
+        pos += count
+    return []
 
 
 def _content(fs: ExtFS, node: INode) -> BinaryIO:
@@ -256,10 +285,13 @@ class ExtFormat:
     def list(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Listing:
         with parser_errors(self.name):
             fs = self._open(stream, size)
-            children, member = partial(_children, fs), partial(self._member, fs)
+            tails: Spans = []
+            children, member = partial(_children, fs), partial(self._member, fs, tails)
             members = list_tree(fs.root, children, self._dir_key, member, ctx, self.name, size)
             root = _meta(fs, fs.root, _xattrs(fs, fs.root))
-            fields = _fields(fs)
+            journal = _journal_runs(fs)
+            fields = _fields(fs) + journal_fields(fs, journal)
+            slack = unaccounted(fs, journal, tails)
         ctx.keep(stream)
         end = fs.block_count * fs.block_size
         notes = []
@@ -271,6 +303,7 @@ class ExtFormat:
             fields=fields + root_fields(root),
             trailing=(end, size - end) if size > end else None,
             notes=tuple(notes),
+            slack=tuple(slack),
         )
 
     def _open(self, stream: BinaryIO, size: int) -> ExtFS:
@@ -294,11 +327,12 @@ class ExtFormat:
     def _dir_key(node: INode) -> int | None:
         return node.inum if node.filetype == stat.S_IFDIR else None
 
-    def _member(self, fs: ExtFS, path: str, node: INode) -> Member:
+    def _member(self, fs: ExtFS, tails: Spans, path: str, node: INode) -> Member:
         kind = kind_of(node.inode.i_mode, self.name)
         meta = _meta(fs, node, _xattrs(fs, node))
         if kind is not Kind.FILE:
             return Member(path, kind, meta)
+        tails.extend(_tail(fs, node))
         opener = guarded_opener(lambda: _content(fs, node), f"{self.name}: {path}")
         return Member(path, kind, meta, size=node.size, opener=opener)
 

@@ -51,6 +51,7 @@ from netvet.firmware.formats._fs import (
     root_fields,
 )
 from netvet.firmware.formats._members import list_inodes
+from netvet.firmware.formats.ubifs_scan import anomalies, lpt_range
 from netvet.firmware.model import Field, Kind, Listing, Meta, Rule
 
 SB_NODE = 6
@@ -260,6 +261,15 @@ def _fields(fs: ubifs) -> tuple[Field, ...]:
     )
 
 
+def _scan_field(fs: ubifs, stream: BinaryIO, size: int) -> tuple[Field, ...]:
+    """What the LEB scan finds outside the nodes (free space, gaps, bad CRCs): STRICT."""
+    sb = fs.superblock_node
+    count = min(int(sb.leb_cnt), size // fs.leb_size + (1 if size % fs.leb_size else 0))
+    lpt = lpt_range(int(sb.log_lebs), int(sb.lpt_lebs))
+    found = anomalies(stream, fs.leb_size, count, lpt, int(sb.min_io_size))
+    return (Field("unaccounted", "; ".join(found) or "none", Rule.STRICT),)
+
+
 class UbifsFormat:
     name = "ubifs"
 
@@ -275,7 +285,7 @@ class UbifsFormat:
             tree = _Tree(fs, _index(fs, ctx), stream)
             members = list_inodes(tree, UBIFS_ROOT_INO, ctx, self.name, size)
             root = tree.meta(UBIFS_ROOT_INO)
-            fields = _fields(fs)
+            fields = _fields(fs) + _scan_field(fs, stream, size)
         ctx.keep(stream)
         return Listing(format=self.name, members=members, fields=fields + root_fields(root))
 
