@@ -84,3 +84,43 @@ def test_sparse_uncompressed_and_fragment_pieces() -> None:
     short = FileStream(data, "f", len(want) + 1000, 10, words, 0, 7)  # claims more than it holds
     with pytest.raises(CorruptContainer, match="fragment holds"):
         short.read()
+
+
+def _fed(stream: FileStream) -> tuple[bytes, int, int]:
+    """(bytes fed, count returned, checks made) by `hash_into`."""
+    out = bytearray()
+    checks = []
+    fed = stream.hash_into(out.extend, lambda: checks.append(1))
+    return bytes(out), fed, len(checks)
+
+
+def test_hash_into_feeds_what_reads_give() -> None:
+    bs = 4096
+    first = bytes(range(256)) * 16
+    frag = b"tail!" * 100
+    image = io.BytesIO(b"\xee" * 10 + first + frag)
+    data = Data(image, bs, zlib.decompress, _OneFragment(10 + bs, len(frag)))  # type: ignore[arg-type]
+    words = (bs | DATA_UNCOMPRESSED, 0)
+    want = first + bytes(bs) + frag[7:107]
+    stream = FileStream(data, "f", len(want), 10, words, 0, 7)
+    stream.seek(123)  # hashing is of the whole content, wherever the stream stands
+    assert _fed(stream) == (want, len(want), 3)  # a check after every block
+    small = FileStream(data, "f", 50, 0, (), 0, 20)  # a fragment piece only
+    assert _fed(small) == (frag[20:70], 50, 1)
+    assert _fed(FileStream(data, "f", 0, 0, (), 0, 0)) == (b"", 0, 0)
+    with pytest.raises(CorruptContainer, match="fragment holds"):
+        _fed(FileStream(data, "f", len(want) + 1000, 10, words, 0, 7))
+    with pytest.raises(CorruptContainer, match="fragment holds"):
+        _fed(FileStream(data, "f", 600, 0, (), 0, 7))
+
+
+@pytest.mark.parametrize("comp", ["gzip", "xz"])
+def test_hash_into_matches_the_stock_reader(comp: str) -> None:
+    data = image(f"squashfs-{comp}")
+    expected = stock_contents(data)
+    members = {m.name: m for m in listing(squashfs, data).members if m.opener}
+    for name, want in expected.items():
+        opener = members[name].opener
+        assert opener is not None
+        fed, count, _ = _fed(opener())  # type: ignore[arg-type]
+        assert (fed, count) == (want, len(want)), name

@@ -6,8 +6,11 @@ write -> exit code. Anything that decides a verdict belongs in netvet.firmware, 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -24,7 +27,6 @@ from netvet.cli.common import (
     write_atomic,
     write_stdout,
 )
-from netvet.cli.progress import byte_progress
 from netvet.firmware.limits import Limits
 from netvet.firmware.result import Comparison, Verdict
 from netvet.report.classes import BENIGN
@@ -105,6 +107,16 @@ def _render(result: Comparison, fmt: Format, verbose: bool, tty: bool) -> str:
     from netvet.report import compare_text
 
     return compare_text.render(result, verbose=verbose, tty=tty)
+
+
+def _progress(wanted: bool) -> AbstractContextManager[Callable[[int], None] | None]:
+    """The live byte counter on a terminal; without one, rich (~0.1 s CPU to import) is not
+    loaded at all: a scripted or benchmarked run shows no progress anyway."""
+    if not wanted or not sys.stderr.isatty():
+        return contextlib.nullcontext(None)
+    from netvet.cli.progress import byte_progress
+
+    return byte_progress(True)
 
 
 def _exit_code(result: Comparison) -> int:
@@ -198,7 +210,7 @@ def compare_command(
     def work() -> int:
         from netvet.firmware.compare import compare
 
-        with byte_progress(not no_progress) as progress:
+        with _progress(not no_progress) as progress:
             result = compare(reference, deployed, limits, progress=progress)
         tty = output is None and fmt is Format.TEXT and sys.stdout.isatty()
         text = _render(result, fmt, verbose, tty)

@@ -60,6 +60,8 @@ class Pending:
     finding: Finding
     claims: tuple[DigestClaim, ...]
     entry: tuple[Blob, Blob] | None = None  # the file whose finding this is
+    # The `differ` calls open when the finding was made: the file's own and its containers'.
+    frames: tuple[int, ...] = ()
 
 
 class Engine:
@@ -79,6 +81,14 @@ class Engine:
         self.dep_formats: dict[str, str] = {}
         # Lists and hashes the deployed input file in another process (prefetch.py), if used.
         self.prefetch: Prefetch | None = None
+        # The `differ` calls open now (innermost last) and those that counted an equivalent
+        # node of their own (a compression layer passes its content's node on uncounted): an
+        # entry counted equivalent whose digest claim fails at the end is re-counted as
+        # different, and so is every container that was equivalent because of it.
+        self._frames: list[int] = []
+        self._equivalent_frames: set[int] = set()
+        self._next_frame = 0
+        self._counted_in = -1  # the frame open at the last `node` call
 
     # -- entry points --------------------------------------------------------------------------
     def blobs(
@@ -106,10 +116,15 @@ class Engine:
             return self.not_compared(
                 path, f"nesting deeper than --max-depth ({self.limits.max_depth})"
             )
+        frame = self._next_frame
+        self._next_frame += 1
+        self._frames.append(frame)
         try:
             node = self._differing(path, ref, dep, depth, within)
             if node is Node.EQUIVALENT:
                 self.equivalent.append((ref, dep))
+                if self._counted_in == frame:
+                    self._equivalent_frames.add(frame)
             return node
         except LimitExceeded as exc:
             return self.not_compared(path, str(exc))
@@ -117,6 +132,8 @@ class Engine:
             return self.not_compared(path, str(exc))
         except (OSError, EOFError, ValueError, KeyError, IndexError, MemoryError) as exc:
             return self.not_compared(path, f"{type(exc).__name__}: {exc}")
+        finally:
+            self._frames.pop()
 
     def _differing(
         self, path: str, ref: Blob, dep: Blob, depth: int, within: Within | None
@@ -191,7 +208,7 @@ class Engine:
         explanation = explain(path, ref, dep, within)
         if explanation.claims:
             for f in explanation.findings:
-                self.pending.append(Pending(f, explanation.claims, (ref, dep)))
+                self.pending.append(Pending(f, explanation.claims, (ref, dep), tuple(self._frames)))
         else:
             self.findings.extend(explanation.findings)
         return self.node(explanation.node)
@@ -202,6 +219,7 @@ class Engine:
 
     def node(self, node: Node) -> Node:
         self.tally.nodes[node] += 1
+        self._counted_in = self._frames[-1] if self._frames else -1
         return node
 
     def not_compared(self, path: str, reason: str) -> Node:
@@ -227,7 +245,17 @@ class Engine:
         """Check digest claims against the entries that ended identical-in-content or equivalent."""
         from netvet.firmware.claims import settle_claims
 
-        self.findings.extend(settle_claims(self.pending, self.equivalent))
+        settled = settle_claims(self.pending, self.equivalent)
+        # Nodes counted equivalent while their claims were pending: a failed claim makes the
+        # file different, and every container that was equivalent only as far as it knew.
+        demoted: set[int] = set()
+        for p, f in zip(self.pending, settled, strict=True):
+            if p.finding.status is Status.BENIGN and f.status is Status.UNEXPLAINED:
+                demoted.update(fr for fr in p.frames if fr in self._equivalent_frames)
+        self._equivalent_frames -= demoted
+        self.tally.nodes[Node.EQUIVALENT] -= len(demoted)
+        self.tally.nodes[Node.DIFFERENT] += len(demoted)
+        self.findings.extend(settled)
         self.pending.clear()
 
     def close(self) -> None:
@@ -266,6 +294,13 @@ def compare(
                 sizes.append(os.fstat(f.fileno()).st_size)
         except OSError as exc:
             raise InputError(f"{p}: {exc.strerror}") from exc
+        # Every byte of an input is hashed and scanned, whatever its content: a huge (even
+        # sparse) file would run for hours under every other limit, so it is refused up front.
+        if sizes[-1] > limits.max_total_bytes:
+            raise InputError(
+                f"{p}: {sizes[-1]} bytes, more than the max_total_bytes limit "
+                f"({limits.max_total_bytes} bytes); raise the limit to compare it"
+            )
     # Decided before the hashing threads start: wanted() counts the tasks running now.
     use_worker = wanted(parallel, *sizes)
     started = time.monotonic()

@@ -48,6 +48,8 @@ _BASE = struct.Struct("<HHHHII")  # type, mode, uid index, gid index, mtime, ino
 _DIR = struct.Struct("<IIHHI")  # start block, nlink, size, offset, parent
 _LDIR = struct.Struct("<IIIIHHI")  # nlink, size, start block, parent, index count, offset, xattr
 _FILE = struct.Struct("<HHHHIIIIII")  # _BASE, then start block, fragment, offset, size
+# A basic file inode's directory entry says 2 or 9 (extended); 0 is the root (no entry).
+_FILE_ENTRY = frozenset((0, 2, 9))
 _LREG = struct.Struct("<QQQIIII")  # start, size, sparse, nlink, fragment, offset, xattr
 _II = struct.Struct("<II")
 _DIR_HEADER = struct.Struct("<III")  # count - 1, start block, inode number
@@ -91,23 +93,25 @@ class _Image:
     def member(self, path: str, node: tuple[int, int]) -> Member:
         ref, entry_type = node
         p, itype = self.inode(ref)
-        basic = (itype - 1) % 7 + 1
-        if entry_type and (entry_type - 1) % 7 + 1 != basic:
-            raise CorruptContainer(
-                f"squashfs: {path!r} is type {entry_type} in its directory, {itype} in its inode"
-            )
         buf = self.inodes.buf
-        if itype == 2:  # most entries: one unpack for the whole inode
+        if itype == 2 and entry_type in _FILE_ENTRY:  # most entries: one unpack, one lookup
             _, mode, uid, gid, mtime, _ino, start, fragment, offset, size = _FILE.unpack_from(
                 buf, p
             )
-            meta = self._meta(mode, uid, gid, None, None, NO_XATTR, mtime)
+            meta = self._metas.get((mode, uid, gid, None, None, NO_XATTR, mtime))
+            if meta is None:
+                meta = self._meta(mode, uid, gid, None, None, NO_XATTR, mtime)
             return Member(
                 path,
                 Kind.FILE,
                 meta,
                 size,
                 self._opener(path, p + 32, start, size, fragment, offset),
+            )
+        basic = (itype - 1) % 7 + 1
+        if entry_type and (entry_type - 1) % 7 + 1 != basic:
+            raise CorruptContainer(
+                f"squashfs: {path!r} is type {entry_type} in its directory, {itype} in its inode"
             )
         _, mode, uid, gid, mtime, _ino = _BASE.unpack_from(buf, p)
         kind = _TYPES[basic]

@@ -184,6 +184,31 @@ class FileStream(PositionedReader):
                 raise
             raise error from exc
 
+    def hash_into(self, update: Callable[[bytes], object], check: Callable[[], None]) -> int:
+        """Feed the whole content to `update` (a hash's), calling `check` after each block;
+        return the bytes fed. What `read(read_size)` to the end gives, without a stream call,
+        a seek and a final empty read per file: most files of an image are one fragment piece
+        (digests.py hashes every member of both images)."""
+        try:
+            if not self._words:
+                if not self._size:
+                    return 0
+                update(self._tail(0))
+                check()
+                return self._size
+            fed = 0
+            self._pos = 0
+            while chunk := self._read(self._data.block_size):
+                update(chunk)
+                fed += len(chunk)
+                check()
+            return fed
+        except BaseException as exc:
+            error = as_corrupt(exc, self._what)
+            if error is exc:
+                raise
+            raise error from exc
+
     def _read(self, size: int) -> bytes:
         pos, total = self._pos, self._size
         end = total if size < 0 else min(total, pos + size)
