@@ -20,17 +20,24 @@ from netvet.cli.common import (
     EXIT_ERROR,
     EXIT_FOUND,
     EXIT_OK,
+    MAP_HELP,
+    InputFormat,
     fail,
+    parse_map,
     run_guarded,
     write_atomic,
     write_stdout,
 )
+from netvet.errors import InputError
 from netvet.policy.errors import PolicyError
 from netvet.policy.model import Domain, OperatorScope
 from netvet.report.safe import printable
 
 if TYPE_CHECKING:
     from netvet.policy.audit_run import AuditResult
+
+
+_ROLES_SHOWN = 5  # unmapped roles named on stderr; the report lists them all
 
 
 class Format(StrEnum):
@@ -44,18 +51,29 @@ AUDIT_HELP = """Audit INVENTORY against policy packs: violations (device, rule, 
 when), caps (share now vs cap per domain), deadlines ahead (devices per domain, site and rule
 with the due date), other findings and the exposure per vendor and domain.
 
-INVENTORY is any file `netvet inventory identify` reads; vendors are identified first unless it
-has a `vendor` column of family slugs (identify's output). A row's network domain comes from
---domain-column (default: a `network_domain` column), else its role through --role-map (a role
-spelled like a domain maps to it), else --default-domain, else it is unknown. Domains: core,
-ran, transport, management, cpe, enterprise, surveillance. A `generation` column (2g, 3g, 4g,
-5g, fixed) and the column mapped to `date` (install date, YYYY-MM-DD) are read when present.
+INVENTORY is any file `netvet inventory identify` reads (--input-format and --map work the same
+way); vendors are identified first unless it has a `vendor` column of family slugs (identify's
+output). --policy all audits against every shipped pack.
+
+A row's network domain comes from --domain-column (default: a `network_domain` column), else
+its role (the column mapped to `role`, e.g. NetBox's Role) through --role-map: ROLE=DOMAIN
+pairs or a file (YAML `olt: ran` or CSV `role,domain`); a role spelled like a domain maps to
+it; else --default-domain; else it is unknown (such roles are listed in the report). Domains:
+core, ran, transport, management, cpe, enterprise, surveillance. (The `domain` field of --map
+is a DNS domain, not a network domain.) A `generation` column (2g, 3g, 4g, 5g, fixed) and the
+column mapped to `date` (install date, YYYY-MM-DD) are read when present.
+
+Some rules have a condition netvet cannot see (DE: "the device is a critical component"); their
+findings stay undetermined until --assume RULE=yes (the condition holds for this inventory) or
+RULE=no (it does not: the rule is left out). RULE is a rule id or a pattern such as 'DE-*'; it
+must reach a rule with a condition in the selected packs. Every report lists the assumptions.
 
 Findings resting on a fact that is not confirmed are marked * (text) or flagged (json, csv).
 
 Exit codes: 0 clean, 1 violations or caps breached, 2 error.
 
-Example: netvet audit devices.csv --policy uk,de --role-map olt=ran --as-of 2028-01-01"""
+Example: netvet audit devices.csv --policy uk,de --role-map olt=ran --as-of 2028-01-01
+--assume DE-2024-CORE=yes"""
 
 
 def _as_of(text: str | None) -> dt.date:
@@ -74,14 +92,43 @@ def _domain(text: str, option: str) -> Domain:
         fail(f"{option}: {text!r} is not a domain ({', '.join(d.value for d in Domain)})")
 
 
-def _role_map(pairs: list[str]) -> dict[str, Domain]:
-    out: dict[str, Domain] = {}
+def _role_map(values: list[str]) -> dict[str, Domain]:
+    from netvet.policy.roles import role_map
+
+    try:
+        return role_map(values)
+    except InputError as exc:
+        fail(str(exc))
+
+
+def _assumptions(pairs: list[str]) -> dict[str, bool]:
+    """`--assume RULE=yes|no` as {rule or pattern: holds}; the names are checked against the
+    loaded packs later (policy.assume.resolve)."""
+    from netvet.policy.assume import parse_answer
+
+    out: dict[str, bool] = {}
     for pair in pairs:
-        role, sep, domain = pair.rpartition("=")
-        if not sep or not role.strip():
-            fail(f"--role-map {pair!r}: expected ROLE=DOMAIN, e.g. --role-map olt=ran")
-        out[role.strip()] = _domain(domain, "--role-map")
+        name, sep, answer = pair.rpartition("=")
+        if not sep or not name.strip():
+            fail(f"--assume {pair!r}: expected RULE=yes or RULE=no, e.g. DE-2024-CORE=yes")
+        try:
+            holds = parse_answer(answer)
+        except ValueError:
+            fail(f"--assume {pair!r}: {answer!r} is not yes or no")
+        key = name.strip()
+        if out.get(key, holds) != holds:
+            fail(f"--assume {key}: given both yes and no")
+        out[key] = holds
     return out
+
+
+def _codes(policy: list[str]) -> list[str]:
+    codes = [c.strip() for text in policy for c in text.split(",") if c.strip()]
+    if any(c.lower() == "all" for c in codes):
+        from netvet.policy.loader import available_packs
+
+        return list(available_packs())
+    return codes
 
 
 def _scopes(values: list[str]) -> frozenset[OperatorScope]:
@@ -119,7 +166,7 @@ def audit(
     ],
     policy: Annotated[
         list[str] | None,
-        typer.Option("--policy", "-p", metavar="CODES", help="Shipped packs, e.g. uk,de."),
+        typer.Option("--policy", "-p", metavar="CODES", help="Shipped packs, e.g. uk,de, or all."),
     ] = None,
     policy_file: Annotated[
         list[Path] | None,
@@ -134,7 +181,11 @@ def audit(
     ] = None,
     role_map: Annotated[
         list[str] | None,
-        typer.Option("--role-map", metavar="ROLE=DOMAIN", help="Map a role (repeatable)."),
+        typer.Option(
+            "--role-map",
+            metavar="ROLE=DOMAIN|FILE",
+            help="Map a role to a domain, or read a YAML/CSV role file (repeatable).",
+        ),
     ] = None,
     default_domain: Annotated[
         str | None,
@@ -149,6 +200,21 @@ def audit(
             "public-sector, government-supplier (repeatable or comma-separated).",
         ),
     ] = None,
+    assume: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--assume",
+            metavar="RULE=yes|no",
+            help="Settle a rule's condition netvet cannot see (rule id or pattern; repeatable).",
+        ),
+    ] = None,
+    input_format: Annotated[
+        InputFormat, typer.Option("--input-format", help="Input format; auto detects it.")
+    ] = InputFormat.AUTO,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option("--map", metavar="COLUMN=FIELD", help=MAP_HELP),
+    ] = None,
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="Report format: text, json, csv or html.")
     ] = Format.TEXT,
@@ -158,12 +224,14 @@ def audit(
     ] = None,
 ) -> None:
     day = _as_of(as_of)
-    codes = [c.strip() for text in policy or [] for c in text.split(",") if c.strip()]
+    codes = _codes(policy or [])
     if not codes and not policy_file:
         fail("give at least one --policy CODE or --policy-file PATH (netvet policy list)")
     roles = _role_map(role_map or [])
     default = None if default_domain is None else _domain(default_domain, "--default-domain")
     operators = _scopes(scope) if scope else None
+    settled = _assumptions(assume or [])
+    columns = parse_map(mapping or [])
 
     def work() -> int:
         from netvet.policy.audit_run import DEFAULT_OPERATORS, audit_inventory
@@ -183,7 +251,22 @@ def audit(
             role_map=roles,
             default_domain=default,
             operators=operators or DEFAULT_OPERATORS,
+            assume=settled,
+            input_format=input_format.chosen(),
+            mapping=columns,
         )
+        from netvet.report.audit_notes import warnings
+
+        # the identification's head line only: its per-family lines are in the json report
+        for line in (*result.import_notes, *result.identification[:1]):
+            sys.stderr.write(f"netvet: import: {printable(line)}\n")
+        for line in warnings(result):
+            sys.stderr.write(f"netvet: warning: {line}\n")
+        for role, n in result.unmapped_roles[:_ROLES_SHOWN]:
+            sys.stderr.write(
+                f"netvet: note: role {printable(role)!r} ({n} device{'' if n == 1 else 's'}) "
+                "maps to no domain; give --role-map ROLE=DOMAIN\n"
+            )
         text = _render(result, fmt)
         if output is None:
             write_stdout(text, None if fmt is Format.TEXT else "utf-8")

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -51,6 +52,44 @@ def format_size(n: int) -> str:
         if n % _UNITS[unit] == 0:
             return f"{n // _UNITS[unit]}{unit}"
     return str(n)
+
+
+class InputFormat(StrEnum):
+    """Inventory formats a command reads (`--input-format`); auto detects it. The values are
+    the importers' names (`netvet.inventory.importers.READERS`), spelled here so that building
+    the command line does not import polars."""
+
+    AUTO = "auto"
+    CSV = "csv"
+    XLSX = "xlsx"
+    JSON = "json"
+    JSONL = "jsonl"
+    PARQUET = "parquet"
+    NETBOX = "netbox"
+    CYCLONEDX = "cyclonedx"
+    SNMPWALK = "snmpwalk"
+
+    def chosen(self) -> str | None:
+        """The importer's name, or None to detect the format."""
+        return None if self is InputFormat.AUTO else self.value
+
+
+MAP_HELP = (
+    "Column holding a field (manufacturer, model, mac, sys_object_id, sys_descr, serial, name, "
+    "id, ip, site, role, platform, domain, date; - to ignore). Repeatable."
+)
+
+
+def parse_map(pairs: list[str]) -> dict[str, str]:
+    """`--map COLUMN=FIELD` options as {column: field}; exits 2 on a malformed pair. The column
+    may itself hold `=` (the last one splits)."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, field = pair.rpartition("=")
+        if not sep or not column or not field.strip():
+            fail(f"--map {pair!r}: expected COLUMN=FIELD, e.g. --map 'Hersteller=manufacturer'")
+        mapping[column] = field.strip()
+    return mapping
 
 
 def fail(message: str) -> NoReturn:

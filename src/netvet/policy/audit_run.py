@@ -2,50 +2,65 @@
 by when, how capped shares stand, and who is exposed where.
 
 `audit_inventory(path, packs, as_of)` imports the file (`load_inventory`), identifies vendors
-first when it has no `vendor` column (`identify_frame`), reduces every row to a policy
-`Profile`, groups the rows with one polars `group_by` and evaluates each distinct profile once
-(`evaluate.audit`). Violations are then listed per device; deadlines are counted per rule,
-due date, domain and site.
+first when it has no `vendor` column (identification as a lazy, batched polars source),
+collects only the narrow policy columns of every row (`rows.policy_rows`: how a row's vendor,
+domain, generation and install date are read is documented there), groups the rows into
+distinct profiles with one polars `group_by` and evaluates each profile once
+(`evaluate.audit`). Each group keeps its rows' numbers, so findings go back to devices by
+gathering, only where they must: violations are listed per device (only the rows of violating
+profiles are visited), deadlines are counted per rule, due date, domain and site by polars.
 
-What a row is taken to be:
-- vendor: the `vendor` column (family slugs, as `netvet inventory identify` writes them); an
-  empty value is an unidentified device (None), reached only by `vendors: any` rules. Its
-  entity comes from `vendor_entity` when present.
-- domain, first that gives one: the `domain_column` (default: a `network_domain` column, if
-  any); the row's role (the column mapped to the `role` field) through `role_map`, a role
-  spelled like a domain (`core`, `ran`...) meaning that domain; else `default_domain`; else
-  unknown. The inventory's `domain` *field* is a DNS domain and is never read as one.
-- generation: a `generation` column (2g, 3g, 4g, 5g, fixed), else unknown.
-- operator scope: `operators`, the same for every row (default public-network, the operators
-  the shipped packs are about).
-- install date: the column mapped to the `date` field (YYYY-MM-DD), else unknown.
-A domain or generation value netvet does not know is an error, never silently unknown.
+Operator scope is `operators`, the same for every row (default public-network, the operators
+the shipped packs are about). Domain and generation spellings are read through `spellings`; a
+value netvet does not know never stops the audit: the dimension is unknown for those rows and
+the value is listed with its count and first rows (`AuditResult.bad_values`). A role with no
+domain leaves the domain unknown and is listed (`AuditResult.unmapped_roles`). Devices
+installed after the audit's date did not exist then and are left out (`installed_later`).
+Conditions settled by the user (`assume`) are kept in the result so every report can say what
+was assumed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from netvet.errors import InputError
-from netvet.inventory.families import load_families
-from netvet.inventory.importers import FieldMap, load_inventory
-from netvet.inventory.importers.base import as_text
+from netvet.inventory.importers import load_inventory
+from netvet.policy.assume import Assumption, as_mapping, resolve
 from netvet.policy.caps import CapStatus
-from netvet.policy.evaluate import Finding, Kind, audit, rules_of
-from netvet.policy.model import Domain, Generation, OperatorScope, Pack, Rule
-from netvet.policy.profile import Device, Profile, install_cuts, named_entities
+from netvet.policy.evaluate import Finding, Kind, audit, ban_why, rules_of
+from netvet.policy.model import Domain, EffectKind, Generation, OperatorScope, Pack, Rule
+from netvet.policy.profile import Profile, bucket_range, fold_entity, install_cuts, named_entities
+from netvet.policy.rows import (
+    DOMAIN_COLUMN,
+    GENERATION_COLUMN,
+    PROFILE_KEYS,
+    check_profiles,
+    policy_rows,
+)
+from netvet.policy.unplaced import Placing, Undetermined, placing
 
 DEFAULT_OPERATORS = frozenset({OperatorScope.PUBLIC_NETWORK})
-DOMAIN_COLUMN = "network_domain"
-GENERATION_COLUMN = "generation"
-_KEYS = ("_vendor", "_entity", "_domain", "_generation", "_installed", "_site")
+_ROWS_KEPT = 5  # row numbers kept per unknown value
+__all__ = [
+    "DEFAULT_OPERATORS",
+    "DOMAIN_COLUMN",
+    "GENERATION_COLUMN",
+    "AuditResult",
+    "BadValue",
+    "Placing",
+    "Undetermined",
+    "Deadline",
+    "Exposure",
+    "Tally",
+    "Violation",
+    "audit_inventory",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +104,16 @@ class Tally:
 
 
 @dataclass(frozen=True, slots=True)
+class BadValue:
+    """A domain or generation value netvet does not know: those rows' dimension is unknown."""
+
+    column: str
+    value: str
+    devices: int
+    rows: tuple[int, ...]  # the first few row numbers (1-based)
+
+
+@dataclass(frozen=True, slots=True)
 class Exposure:
     vendor: str | None  # None: unidentified
     domain: Domain | None
@@ -110,6 +135,17 @@ class AuditResult:
     caps: tuple[CapStatus, ...]
     tallies: tuple[Tally, ...]
     exposure: tuple[Exposure, ...]
+    assumptions: tuple[Assumption, ...] = ()  # conditions the user settled
+    unmapped_roles: tuple[tuple[str, int], ...] = ()  # (role, devices) that gave no domain
+    installed_later: int = 0  # devices installed after `as_of`, left out of the audit
+    bad_values: tuple[BadValue, ...] = ()  # unknown domain/generation values, left unknown
+    placing: Placing | None = None  # devices not placed, undetermined findings per device
+    import_notes: tuple[str, ...] = ()  # the import report (columns, bad rows, dropped values)
+    identification: tuple[str, ...] = ()  # the identification summary, when it ran
+
+    @property
+    def undetermined(self) -> tuple[Undetermined, ...]:
+        return self.placing.entries if self.placing else ()
 
     @property
     def breaches(self) -> tuple[CapStatus, ...]:
@@ -143,95 +179,56 @@ def audit_inventory(
     input_format: str | None = None,
     mapping: Mapping[str, str] | None = None,
 ) -> AuditResult:
-    """Import `path` and audit it against `packs` as of `as_of` (see the module docstring)."""
+    """Import `path` and audit it against `packs` as of `as_of` (see the module docstring).
+    `assume` settles rule conditions by rule id or pattern (`assume.resolve`; a name reaching
+    no conditional rule is an InputError)."""
+    packs = tuple(packs)
+    rules = rules_of(packs)
+    assumptions = resolve(assume or {}, rules)
     inventory = load_inventory(path, input_format, mapping)
-    frame, identified = inventory.collect(), False
-    if "vendor" not in frame.columns:
-        from netvet.inventory.identify import identify_frame
+    frame, run = inventory.frame, None
+    has_vendor = "vendor" in frame.collect_schema()
+    if not has_vendor:
+        from netvet.inventory.identify import Identifier
+        from netvet.inventory.rowrun import Run
 
-        frame, _ = identify_frame(frame, as_of, fields=inventory.fields)
-        identified = True
-    rows = _rows(frame, inventory.fields, domain_column, role_map or {}, default_domain)
-    return _judge(rows, tuple(packs), as_of, operators, assume, str(path), identified)
-
-
-def _rows(
-    frame: pl.DataFrame,
-    fields: FieldMap,
-    domain_column: str | None,
-    role_map: Mapping[str, Domain],
-    default: Domain | None,
-) -> pl.DataFrame:
-    """The policy view of every row: the `_KEYS` columns plus `_row`, `_id` and `_name`."""
-    schema = frame.schema
-    _check_vendors(frame)
-
-    def text(column: str | None, lower: bool = False) -> pl.Expr:
-        if column is None or column not in schema:
-            return pl.lit(None, pl.String)
-        value = as_text(column, schema[column]).str.strip_chars()
-        value = value.str.to_lowercase() if lower else value
-        return pl.when(value == "").then(None).otherwise(value)
-
-    column = domain_column or (DOMAIN_COLUMN if DOMAIN_COLUMN in schema else None)
-    if domain_column is not None and domain_column not in schema:
-        raise InputError(f"--domain-column: no column {domain_column!r} in the inventory")
-    roles = {k.strip().lower(): v.value for k, v in role_map.items()}
-    roles = {**{d.value: d.value for d in Domain}, **roles}
-    by_role = text(fields.get("role"), lower=True).replace_strict(roles, default=None)
-    domain = pl.coalesce(
-        text(column, lower=True), by_role, pl.lit(default and default.value, pl.String)
+        # Identification as a lazy, batched source: the audit collects only the columns it
+        # reads, so the inventory's other columns are never all in memory at once.
+        run = Run(Identifier(), inventory, as_of)
+        frame = run.rows()
+    lazy = policy_rows(
+        frame,
+        inventory.fields,
+        install_cuts(rules),
+        domain_column=domain_column,
+        role_map=role_map,
+        default=default_domain,
     )
-    out = frame.select(
-        text("vendor", lower=True).alias("_vendor"),
-        text("vendor_entity").alias("_entity"),
-        domain.alias("_domain"),
-        text(GENERATION_COLUMN, lower=True).alias("_generation"),
-        _date(fields.get("date"), schema).alias("_installed"),
-        text(fields.get("site")).alias("_site"),
-        (pl.int_range(pl.len(), dtype=pl.Int64) + 1).alias("_row"),
-        text(fields.get("id")).alias("_id"),
-        text(fields.get("name")).alias("_name"),
+    try:
+        rows = lazy.collect(engine="streaming")
+    except pl.exceptions.PolarsError:
+        if run is not None and run.error is not None:  # raised inside the source: the cause
+            raise run.error from None
+        raise
+    result = _judge(
+        rows, packs, as_of, operators, assumptions, domain_column, has_vendor, str(path)
     )
-    _check_values(out, "_domain", Domain, column or "domain")
-    _check_values(out, "_generation", Generation, GENERATION_COLUMN)
-    return out
-
-
-def _date(column: str | None, schema: pl.Schema) -> pl.Expr:
-    if column is None:
-        return pl.lit(None, pl.Date)
-    dtype = schema[column]
-    if dtype == pl.Date:
-        return pl.col(column)
-    if isinstance(dtype, pl.Datetime):
-        return pl.col(column).dt.date()
-    return as_text(column, dtype).str.strip_chars().str.to_date("%Y-%m-%d", strict=False)
-
-
-def _check_vendors(frame: pl.DataFrame) -> None:
-    """A `vendor` column must hold family slugs: raw maker names would match no rule."""
-    if "vendor" not in frame.columns:
-        return
-    known = {f.slug for f in load_families()}
-    values = frame.get_column("vendor").cast(pl.String).str.strip_chars().str.to_lowercase()
-    bad = sorted(set(values.drop_nulls().unique().to_list()) - known - {""})
-    if bad:
-        raise InputError(
-            f"column 'vendor' holds values that are not vendor family slugs ({', '.join(bad[:5])}"
-            "); name a maker column 'manufacturer', or run `netvet inventory identify` first"
-        )
-
-
-def _check_values(rows: pl.DataFrame, column: str, enum: Any, what: str) -> None:
-    known = {e.value for e in enum}
-    bad = sorted(set(rows.get_column(column).drop_nulls().unique().to_list()) - known)
-    if bad:
-        raise InputError(
-            f"{what}: unknown value(s) {', '.join(repr(b) for b in bad[:5])}; known: "
-            f"{', '.join(sorted(known))}"
-            + (" (map roles with --role-map ROLE=DOMAIN)" if enum is Domain else "")
-        )
+    report = inventory.report
+    if report.rows is None:
+        report.rows = rows.height
+    notes = report.lines()
+    used = {c for cols in inventory.fields.columns.values() for c in cols}
+    used |= {"vendor", "vendor_entity", domain_column or DOMAIN_COLUMN, GENERATION_COLUMN}
+    unused = [c for c in inventory.frame.collect_schema() if c not in used]
+    if unused:
+        shown = ", ".join(unused[:8]) + (f" and {len(unused) - 8} more" if len(unused) > 8 else "")
+        notes.append(f"columns not used: {shown} (name their field with --map FIELD=COLUMN)")
+    identified = run.finish().lines() if run is not None else []
+    return replace(
+        result,
+        import_notes=tuple(notes),
+        identification=tuple(line for line in identified if line not in report.lines()),
+    )
 
 
 def _judge(
@@ -239,83 +236,115 @@ def _judge(
     packs: tuple[Pack, ...],
     as_of: dt.date,
     operators: frozenset[OperatorScope],
-    assume: Mapping[str, bool] | None,
+    assumptions: tuple[Assumption, ...],
+    domain_column: str | None,
+    has_vendor: bool,
     source: str,
-    identified: bool,
 ) -> AuditResult:
+    """Evaluate each distinct profile once; carry the findings back to devices and sites."""
     rules = rules_of(packs)
     cuts, entities = install_cuts(rules), named_entities(rules)
-    groups = rows.group_by(_KEYS).len("_n").with_row_index("_g")
+    # A device installed after the audit's date did not exist then: left out, and counted.
+    # Rows keep their numbers, so gathering by `_row` from all `rows` still finds them.
+    later = pl.col("_installed") > as_of
+    future = rows.select(later.sum()).item() or 0
+    present = rows.filter(later.not_() | pl.col("_installed").is_null()) if future else rows
+    # Each group keeps its rows' numbers: findings go back to rows by gathering, never by
+    # joining ten million rows on five keys again.
+    groups = (
+        present.group_by(PROFILE_KEYS)
+        .agg(pl.len().alias("_n"), pl.col("_row"))
+        .with_row_index("_g")
+    )
+    check_profiles(groups, has_vendor)
     profiles: list[Profile] = []
-    sites: list[str | None] = []
+    sizes: list[int] = []
     counts: Counter[Profile] = Counter()
-    for vendor, entity, domain, generation, installed, site, n in groups.select(
-        *_KEYS, "_n"
+    for vendor, entity, domain, generation, bucket, n in groups.select(
+        *PROFILE_KEYS, "_n"
     ).iter_rows():
-        device = Device(
+        profile = Profile(
             vendor,
-            entity,
+            # without a family the entity is the maker's only name (caps on each vendor)
+            fold_entity(entity, entities) if vendor is not None else entity,
             Domain(domain) if domain else None,
             Generation(generation) if generation else None,
             operators,
-            site,
-            installed,
+            None if bucket is None else bucket_range(bucket, cuts),
         )
-        profile = device.profile(cuts, entities)
         profiles.append(profile)
-        sites.append(site)
+        sizes.append(n)
         counts[profile] += n
-    result = audit(counts.items(), rules, as_of, assume)
-    findings = result.findings
+    result = audit(counts.items(), rules, as_of, as_mapping(assumptions))
+    findings = [result.findings.get(p, ()) for p in profiles]
+    keys = groups.select("_g", "_row")
     return AuditResult(
         source=source,
         as_of=as_of,
         policies=tuple(p.jurisdiction for p in packs),
-        devices=rows.height,
-        identified=identified,
+        devices=present.height,
+        identified=not has_vendor,
         operators=operators,
-        violations=_violations(rows, groups, profiles, findings),
-        deadlines=_deadlines(groups, profiles, sites, findings),
+        violations=_violations(rows, keys, findings),
+        deadlines=_deadlines(rows, keys, profiles, findings),
         caps=result.caps,
-        tallies=_tallies(counts, findings),
+        tallies=_tallies(counts, result.findings),
         exposure=_exposure(counts),
+        assumptions=assumptions,
+        unmapped_roles=_unmapped(present),
+        installed_later=future,
+        bad_values=_bad_values(present, domain_column or DOMAIN_COLUMN),
+        placing=placing(
+            present, lambda wanted, n: _of_groups(rows, keys, wanted, n), findings, sizes
+        ),
     )
 
 
+def _of_groups(
+    rows: pl.DataFrame, keys: pl.DataFrame, wanted: Iterable[int], limit: int | None = None
+) -> pl.DataFrame:
+    """The rows of profile groups `wanted`, with their group number `_g`, gathered by row
+    number (`keys` holds each group's row numbers); with `limit`, the first rows only."""
+    chosen = keys.filter(pl.col("_g").is_in(list(wanted))).explode("_row")
+    if limit is not None:
+        chosen = chosen.sort("_row").head(limit)
+    at = chosen.get_column("_row") - 1
+    return rows.drop("_row").select(pl.all().gather(at)).with_columns(chosen.get_columns())
+
+
 def _violations(
-    rows: pl.DataFrame,
-    groups: pl.DataFrame,
-    profiles: list[Profile],
-    findings: Mapping[Profile, tuple[Finding, ...]],
+    rows: pl.DataFrame, keys: pl.DataFrame, findings: Sequence[tuple[Finding, ...]]
 ) -> tuple[Violation, ...]:
     """One entry per device and violated rule; `since` is exact per device (a profile holds a
-    range of install dates)."""
+    range of install dates). Only the rows of violating profiles are visited."""
     bad = {
         g: found
-        for g, p in enumerate(profiles)
-        if (found := tuple(f for f in findings.get(p, ()) if f.kind is Kind.VIOLATION))
+        for g, all_found in enumerate(findings)
+        if (found := tuple(f for f in all_found if f.kind is Kind.VIOLATION))
     }
     if not bad:
         return ()
-    keyed = groups.filter(pl.col("_g").is_in(list(bad))).select(*_KEYS, "_g")
-    hits = rows.join(keyed, on=list(_KEYS), nulls_equal=True).sort("_row")
+    hits = _of_groups(rows, keys, bad).sort("_row")
     out: list[Violation] = []
-    for row in hits.iter_rows(named=True):
-        installed: dt.date | None = row["_installed"]
-        for f in bad[row["_g"]]:
-            since = f.since or f.effect.day
+    columns = ("_g", "_row", "_id", "_name", "_site", "_vendor", "_domain", "_installed")
+    for g, row, device, name, site, vendor, domain, installed in hits.select(columns).iter_rows():
+        where = Domain(domain) if domain else None
+        for f in bad[g]:
+            since, why = f.since or f.effect.day, f.why
             if installed is not None:
                 since = max(since, installed)
+                if f.effect.kind is EffectKind.BAN_NEW_AFTER:  # the device's day, not its bucket
+                    why = ban_why(f.effect, installed.isoformat())
             out.append(
                 Violation(
-                    row["_row"],
-                    row["_id"],
-                    row["_name"],
-                    row["_site"],
-                    row["_vendor"],
-                    Domain(row["_domain"]) if row["_domain"] else None,
+                    row,
+                    device,
+                    name,
+                    site,
+                    vendor,
+                    where,
                     f.rule,
-                    f.why,
+                    why,
                     since,
                     f.unconfirmed,
                     f.approximate,
@@ -325,33 +354,70 @@ def _violations(
 
 
 def _deadlines(
-    groups: pl.DataFrame,
-    profiles: list[Profile],
-    sites: list[str | None],
-    findings: Mapping[Profile, tuple[Finding, ...]],
+    rows: pl.DataFrame,
+    keys: pl.DataFrame,
+    profiles: Sequence[Profile],
+    findings: Sequence[tuple[Finding, ...]],
 ) -> tuple[Deadline, ...]:
-    tally: Counter[tuple[Finding, Domain | None, str | None]] = Counter()
-    for profile, site, n in zip(profiles, sites, groups.get_column("_n"), strict=True):
-        for f in findings.get(profile, ()):
+    """Devices with a deadline ahead, counted per finding, domain and site. Polars does the
+    counting: Python only numbers the distinct (finding, domain) pairs of the profiles."""
+    numbered: dict[tuple[Finding, Domain | None], int] = {}
+    links: list[tuple[int, int]] = []  # (profile group, numbered finding)
+    for g, found in enumerate(findings):
+        for f in found:
             if f.kind is Kind.DEADLINE:
-                tally[(f, profile.domain, site)] += n
-    out = [
-        Deadline(f.rule, f.due or f.effect.day, domain, site, n, f.unconfirmed, f.approximate)
-        for (f, domain, site), n in tally.items()
-    ]
+                key = (f, profiles[g].domain)
+                links.append((g, numbered.setdefault(key, len(numbered))))
+    if not links:
+        return ()
+    link = pl.DataFrame(links, schema={"_g": pl.UInt32, "_f": pl.Int64}, orient="row")
+    per_site = _of_groups(rows, keys, {g for g, _ in links}).group_by("_g", "_site").len("_n")
+    tally = per_site.join(link, on="_g").group_by("_f", "_site").agg(pl.col("_n").sum())
+    pairs = list(numbered)
+    out = []
+    for fid, site, n in tally.iter_rows():
+        f, domain = pairs[fid]
+        due = f.due or f.effect.day
+        out.append(Deadline(f.rule, due, domain, site, n, f.unconfirmed, f.approximate))
     return tuple(sorted(out, key=lambda d: (d.due, d.rule.id, d.domain or "", d.site or "")))
+
+
+def _bad_values(rows: pl.DataFrame, domain_column: str) -> tuple[BadValue, ...]:
+    """Unknown domain and generation values with their device counts and first rows."""
+    out: list[BadValue] = []
+    for column, name in (("_bad_domain", domain_column), ("_bad_generation", GENERATION_COLUMN)):
+        found = (
+            rows.filter(pl.col(column).is_not_null())
+            .group_by(column)
+            .agg(pl.len().alias("_n"), pl.col("_row").sort().head(_ROWS_KEPT))
+        )
+        for value, n, numbers in found.iter_rows():
+            out.append(BadValue(name, str(value), n, tuple(numbers)))
+    return tuple(sorted(out, key=lambda b: (b.column, -b.devices, b.value)))
+
+
+def _unmapped(rows: pl.DataFrame) -> tuple[tuple[str, int], ...]:
+    """Roles that gave no domain, with their device counts, most devices first."""
+    roles = rows.filter(pl.col("_unmapped_role").is_not_null()).group_by("_unmapped_role").len()
+    return tuple(sorted(roles.iter_rows(), key=lambda r: (-r[1], r[0])))
 
 
 def _tallies(
     counts: Mapping[Profile, int], findings: Mapping[Profile, tuple[Finding, ...]]
 ) -> tuple[Tally, ...]:
-    tally: Counter[tuple[Kind, Rule, Kind | None]] = Counter()
+    # keyed by rule id: hashing a whole Rule per finding is needlessly slow
+    tally: Counter[tuple[Kind, str, Kind | None]] = Counter()
+    rules: dict[str, Rule] = {}
     skip = (Kind.VIOLATION, Kind.DEADLINE, Kind.CAP)
     for profile, found in findings.items():
+        keys = set()  # a device counts once per rule even when two of its effects are open
         for f in found:
             if f.kind not in skip:
-                tally[(f.kind, f.rule, f.would_be)] += counts[profile]
-    out = [Tally(kind, rule, would_be, n) for (kind, rule, would_be), n in tally.items()]
+                rules.setdefault(f.rule.id, f.rule)
+                keys.add((f.kind, f.rule.id, f.would_be))
+        for key in keys:
+            tally[key] += counts[profile]
+    out = [Tally(kind, rules[rid], would_be, n) for (kind, rid, would_be), n in tally.items()]
     return tuple(sorted(out, key=lambda t: (t.kind.value, t.rule.id)))
 
 

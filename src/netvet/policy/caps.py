@@ -3,7 +3,8 @@
 A cap is judged over the whole inventory, per domain: the devices of the domain inside the
 rule's scope (generation, operator) are the whole; those of the named vendors are the part. A
 rule naming several families caps their combined share; a rule with `vendors: any` caps each
-single vendor's share ("at most 30% of RAN from any one vendor").
+single vendor's share ("at most 30% of RAN from any one vendor"); a vendor is a family, or
+for a maker outside the families, the entity identification named.
 
 The boundary is allowed: a share exactly at the cap complies (35.0% against a cap of 35%), one
 device more breaches it. Shares are compared as exact fractions, never as rounded floats.
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from netvet.inventory.names import name_key
 from netvet.policy.model import Domain, Effect, EffectKind, Rule, VendorMode
 from netvet.policy.profile import Profile, condition_needs, scope_needs, vendor_needs
 
@@ -61,6 +63,19 @@ class CapStatus:
     def unconfirmed(self) -> bool:
         return not self.rule.status.firm
 
+    @property
+    def state(self) -> str:
+        """The standing in words; a proposed rule over its cap "would be breached if adopted"."""
+        if self.breach:
+            return "BREACHED"
+        if not self.exceeded:
+            return "within the cap"
+        if not self.in_force:
+            return "over the cap (not in force yet)"
+        if not self.rule.status.binding:
+            return "would be breached if adopted"
+        return "would be breached if its condition holds"
+
 
 def evaluate_caps(
     groups: Iterable[tuple[Profile, int]],
@@ -100,6 +115,7 @@ def _domain(head: _Head, domain: Domain, groups: list[tuple[Profile, int]]) -> l
     rule = head.rule
     total = unknown = capped = 0
     per_vendor: Counter[str] = Counter()
+    shown: dict[str, str] = {}  # an entity's name key -> the spelling first seen
     for profile, count in groups:
         scope = scope_needs(rule.scope, profile)
         if scope is None:
@@ -109,8 +125,9 @@ def _domain(head: _Head, domain: Domain, groups: list[tuple[Profile, int]]) -> l
             continue
         total += count
         if rule.vendors.mode is VendorMode.ANY:
-            if profile.vendor is not None:
-                per_vendor[profile.vendor] += count
+            maker = _maker(profile, shown)
+            if maker is not None:
+                per_vendor[maker] += count
             continue
         named = vendor_needs(rule.vendors, profile)
         if named is None:
@@ -127,6 +144,16 @@ def _domain(head: _Head, domain: Domain, groups: list[tuple[Profile, int]]) -> l
             for vendor, n in sorted(per_vendor.items(), key=lambda item: (-item[1], item[0]))
         ]
     return [_status(head, domain, None, capped, total, unknown)]
+
+
+def _maker(profile: Profile, shown: dict[str, str]) -> str | None:
+    """Who made the device, for a cap on each vendor: its family, else the entity identified
+    without a family (a maker outside the families, Mavenir), else nobody known."""
+    if profile.vendor is not None:
+        return profile.vendor
+    if not profile.entity:
+        return None
+    return shown.setdefault(name_key(profile.entity), profile.entity)
 
 
 def _status(

@@ -9,6 +9,7 @@ carrying counts (`audit`). Install dates are bucketed at the rules' ban dates (`
 Semantics (docs/policies.md has the full text):
 - `ban_new_after: D` — equipment installed on D or later is a violation from D on; unknown
   install date: undetermined.
+- A device installed after the audit's date did not exist yet: no rule applies to it.
 - `remove_by: D` — present on or before D: a deadline ahead; present after D: a violation since
   the day after D. A partial deadline ("2027") is read at the end of its period.
 - `authorisation_required: D`, `designation_only: D` — from D on, the device needs an
@@ -54,6 +55,7 @@ __all__ = [
     "RuleIndex",
     "Stance",
     "audit",
+    "ban_why",
     "bucket",
     "compare_jurisdictions",
     "evaluate",
@@ -86,6 +88,7 @@ class Finding:
     since: dt.date | None = None  # violation, authorisation, designation: since when
     due: dt.date | None = None  # deadline: the last day the device may still be there
     would_be: Kind | None = None  # for undetermined findings
+    needs: tuple[str, ...] = ()  # undetermined: what would have to hold (`profile.unknowns`)
 
     @property
     def unconfirmed(self) -> bool:
@@ -111,6 +114,8 @@ def evaluate(
     """The obligations `rule` puts on a device (or on every device of a profile) on `as_of`;
     `assume` settles rule conditions by rule id (see `profile.unknowns`)."""
     profile = device.profile() if isinstance(device, Device) else device
+    if profile.installed is not None and profile.installed.first > as_of:
+        return ()  # installed after the audit's date: the device did not exist yet
     needs = unknowns(rule, profile, assume)
     if needs is None or not rule.exists_on(as_of):
         return ()
@@ -125,6 +130,7 @@ def evaluate(
                 kind=Kind.UNDETERMINED,
                 would_be=finding.would_be or finding.kind,
                 why=f"{finding.why}; applies only if {'; and '.join(needs)}",
+                needs=finding.needs + needs,
             )
         out.append(finding)
     return tuple(out)
@@ -172,8 +178,10 @@ def _ban(profile: Profile, rule: Rule, effect: Effect, when: str) -> Finding | N
     if installed is not None and installed.last < day:
         return None
     if installed is not None and installed.first >= day:
-        why = f"installed {_range_text(installed)}, on or after the ban on new equipment {when}"
-        return Finding(Kind.VIOLATION, rule, effect, why, since=installed.first)
+        # A bucket's range says nothing about one device: name the day only when it is exact
+        # (the audit puts each device's own date in, `ban_why`).
+        exact = installed.first.isoformat() if installed.first == installed.last else None
+        return Finding(Kind.VIOLATION, rule, effect, ban_why(effect, exact), since=installed.first)
     reason = "install date unknown" if installed is None else "install date straddles the ban"
     return Finding(
         Kind.UNDETERMINED,
@@ -182,23 +190,22 @@ def _ban(profile: Profile, rule: Rule, effect: Effect, when: str) -> Finding | N
         f"banned if installed on or after {when} ({reason})",
         since=day,
         would_be=Kind.VIOLATION,
+        needs=(f"it was installed on or after {when} ({reason})",),
     )
+
+
+def ban_why(effect: Effect, installed: str | None) -> str:
+    """Why a device installed on `installed` (None: some day not before the ban) breaks it."""
+    when = _date_text(effect)
+    if installed is None:
+        return f"installed on or after the ban on new equipment {when}"
+    return f"installed {installed}, on or after the ban on new equipment {when}"
 
 
 def _date_text(effect: Effect) -> str:
     if effect.date.exact:
         return effect.day.isoformat()
     return f"{effect.day.isoformat()} ('{effect.date.text}' in the source; day not stated)"
-
-
-def _range_text(installed: InstallRange) -> str:
-    if installed.first == installed.last:
-        return installed.first.isoformat()
-    if installed.first == dt.date.min:
-        return f"on or before {installed.last.isoformat()}"
-    if installed.last == dt.date.max:
-        return f"on or after {installed.first.isoformat()}"
-    return f"between {installed.first.isoformat()} and {installed.last.isoformat()}"
 
 
 class RuleIndex:

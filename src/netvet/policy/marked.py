@@ -139,6 +139,10 @@ class _Builder:
             value = self._scalars.construct_object(node, deep=True)
         except yaml.YAMLError as exc:
             raise MarkedError(_line(node), f"not valid YAML: {exc}") from None
+        except ValueError:
+            # An impossible unquoted date (2025-13-01) matches YAML's timestamp pattern and
+            # fails in datetime; as text, the schema names the field and line like any bad date.
+            return node.value
         if isinstance(value, dt.datetime):  # a timestamp with a time: keep as typed text
             return value.isoformat()
         return value

@@ -31,6 +31,13 @@ class Status(StrEnum):
         return self is Status.CONFIRMED
 
     @property
+    def binding(self) -> bool:
+        """The rule is (said to be) in force. Only a `proposed` rule is not: its findings are
+        what the draft would mean if adopted and never count as violations or breaches. The
+        other statuses grade the evidence for a rule in force, so they stay binding."""
+        return self is not Status.PROPOSED
+
+    @property
     def rank(self) -> int:
         """0 for the best-established status; used to order otherwise equal rules."""
         return _STATUS_RANK[self]

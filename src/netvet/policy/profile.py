@@ -72,10 +72,15 @@ class Device:
                 if cuts is None
                 else bucket(self.installed, cuts)
             )
-        entity = self.entity
-        if entities is not None and entity is not None and name_key(entity) not in entities:
-            entity = ""
+        entity = self.entity if entities is None else fold_entity(self.entity, entities)
         return Profile(self.vendor, entity, self.domain, self.generation, self.operators, installed)
+
+
+def fold_entity(entity: str | None, entities: frozenset[str]) -> str | None:
+    """`entity`, or "" (known, and named by no rule) when no rule is limited to it."""
+    if entity is not None and name_key(entity) not in entities:
+        return ""
+    return entity
 
 
 def install_cuts(rules: Iterable[Rule]) -> tuple[dt.date, ...]:
@@ -92,7 +97,11 @@ def named_entities(rules: Iterable[Rule]) -> frozenset[str]:
 
 def bucket(day: dt.date, cuts: Sequence[dt.date]) -> InstallRange:
     """The range between two cuts that holds `day`: every day in it meets the same bans."""
-    i = bisect_right(cuts, day)
+    return bucket_range(bisect_right(cuts, day), cuts)
+
+
+def bucket_range(i: int, cuts: Sequence[dt.date]) -> InstallRange:
+    """The `i`-th range between the cuts: before the first cut is 0, after the last len(cuts)."""
     first = cuts[i - 1] if i else dt.date.min
     last = cuts[i] - dt.timedelta(days=1) if i < len(cuts) else dt.date.max
     return InstallRange(first, last)
@@ -112,13 +121,26 @@ def unknowns(
     return vendor + scope + condition
 
 
+ADOPTED = "the proposal is adopted"
+
+
+def open_conditions(rule: Rule) -> tuple[str, ...]:
+    """What must hold for the rule to bind, beyond the device: its `condition`, and for a
+    rule that is only proposed (`Status.binding`), that it is adopted."""
+    out = () if rule.condition is None else (rule.condition,)
+    return out if rule.status.binding else (*out, ADOPTED)
+
+
 def condition_needs(rule: Rule, assume: Mapping[str, bool] | None) -> tuple[str, ...] | None:
-    """The rule's condition as a need, unless the caller settled it (False: rule is out)."""
-    if rule.condition is None:
+    """The rule's open conditions as needs, unless the caller settled them (False: rule is
+    out). A proposed rule's findings therefore stay undetermined ("would be ... if adopted")
+    and its caps are never breached, unless the user assumes it adopted."""
+    needs = open_conditions(rule)
+    if not needs:
         return ()
     settled = assume.get(rule.id) if assume else None
     if settled is None:
-        return (rule.condition,)
+        return needs
     return () if settled else None
 
 

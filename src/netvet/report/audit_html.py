@@ -15,6 +15,7 @@ from html import escape
 
 from netvet.policy.audit_run import AuditResult
 from netvet.policy.model import Domain, EffectKind, percent_text
+from netvet.report.audit_html_open import undetermined_html, warnings_html
 from netvet.report.safe import printable
 
 CSS = """
@@ -263,7 +264,7 @@ def _deadlines(r: AuditResult) -> str:
 def _caps(r: AuditResult) -> str:
     rows = []
     for c in r.caps:
-        state = "BREACHED" if c.breach else "over the cap" if c.exceeded else "within the cap"
+        state = c.state
         when = "in force" if c.in_force else f"from {c.effect.day.isoformat()}"
         extra = f" ({c.unknown} devices of unknown scope)" if c.unknown else ""
         extra += " (conditional)" if c.conditional else ""
@@ -296,6 +297,31 @@ def _note(r: AuditResult) -> str:
     )
 
 
+def _assumptions(r: AuditResult) -> str:
+    """What the user settled with --assume: findings below rest on it, so it sits on top."""
+    if not r.assumptions:
+        return ""
+    items = "".join(
+        f"<li><strong>{_t(a.rule.id)}</strong>: "
+        f"{'holds' if a.holds else 'does not hold (rule left out)'} &mdash; {_t(a.condition)}</li>"
+        for a in r.assumptions
+    )
+    return (
+        "<div class='note' id='assumptions'><strong>Assumed</strong> (conditions netvet cannot "
+        f"see, settled with --assume):<ul>{items}</ul></div>"
+    )
+
+
+def _unmapped(r: AuditResult) -> str:
+    if not r.unmapped_roles:
+        return ""
+    roles = ", ".join(f"{_t(role)} ({n})" for role, n in r.unmapped_roles)
+    return (
+        f"<p class='about' id='unmapped-roles'>Roles with no network domain (give --role-map "
+        f"ROLE=DOMAIN): {roles}.</p>"
+    )
+
+
 def render(result: AuditResult) -> str:
     """The whole HTML document as a string."""
     packs = _t(", ".join(result.policies) or "no policy")
@@ -308,6 +334,9 @@ def render(result: AuditResult) -> str:
         f"<style>{CSS}</style></head><body>"
         f"<h1>netvet audit against {packs}</h1>"
         + _headline(result)
+        + warnings_html(result)
+        + _unmapped(result)
+        + _assumptions(result)
         + _note(result)
         + "<h2>Exposure by vendor and domain</h2>"
         + exposure_svg(result)
@@ -316,5 +345,6 @@ def render(result: AuditResult) -> str:
         + _violations(result)
         + _deadlines(result)
         + _caps(result)
+        + undetermined_html(result)
         + "</body></html>\n"
     )
