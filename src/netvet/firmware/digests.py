@@ -62,5 +62,5 @@ def prehash(listing: Listing, ctx: WalkContext) -> Listing:
             except LimitExceeded:
                 break
             if digest is not None:
-                members[i] = Member(m.name, m.kind, m.meta, m.size, m.opener, m.offset, digest)
+                members[i] = m.with_sha256(digest)  # members stay frozen: a copy
     return replace(listing, members=tuple(members))

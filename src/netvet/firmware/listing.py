@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from netvet.firmware.blob import Blob
 from netvet.firmware.content import Within
-from netvet.firmware.model import Field, Kind, Listing, Member, Rule
+from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 from netvet.firmware.result import Change, Finding, Location, Node, Status
 from netvet.firmware.security import metadata_findings
 from netvet.firmware.slack import compare_slack, inner_slack
@@ -27,8 +27,11 @@ def join(path: str, name: str) -> str:
 
 def index(members: tuple[Member, ...]) -> dict[str, Member]:
     """Members by name; a repeated name (legal in tar and cpio) keeps every copy, numbered."""
+    out = {m.name: m for m in members}
+    if len(out) == len(members):  # the common case: no repeated name, nothing to number
+        return out
     seen: dict[str, int] = {}
-    out: dict[str, Member] = {}
+    out = {}
     for m in members:
         n = seen[m.name] = seen.get(m.name, 0) + 1
         out[m.name if n == 1 else f"{m.name} (copy {n})"] = m
@@ -61,22 +64,33 @@ def compare_listings(
     common = [k for k in rm if k in dm]
     if [k for k in dm if k in rm] != common:
         noise.setdefault(Rule.LAYOUT.value, []).append("member order differs")
-    mtimes = sum(1 for k in common if rm[k].meta.mtime != dm[k].meta.mtime)
-    if mtimes:
-        noise.setdefault(Rule.TIMESTAMP.value, []).append(f"{mtimes} member timestamps differ")
     worst = Node.EQUIVALENT
     within = Within(rl.format, path)
     check_time = engine.ref_ctx.check_time
-    for key in common:
-        check_time()
-        a, b = rm[key], dm[key]
-        if _known_identical(a, b):  # most members of a rebuild: skip the per-member machinery
-            engine.count_bytes(a.size + b.size)
-            engine.node(Node.IDENTICAL)
-            continue
-        node = compare_member(engine, join(path, key), a, b, depth + 1, within)
-        if node in (Node.DIFFERENT, Node.NOT_COMPARED):
-            worst = Node.DIFFERENT
+    mtimes = 0
+    # A run of members known identical is counted in one engine call (Engine.identical): this
+    # loop runs for every member of both images, most of them equal.
+    same = same_bytes = 0
+    try:
+        for key in common:
+            check_time()
+            a, b = rm[key], dm[key]
+            am, bm = a.meta, b.meta
+            if am.mtime != bm.mtime:
+                mtimes += 1
+            if _known_identical(a, b, am, bm):  # most members of a rebuild
+                same += 1
+                same_bytes += a.size + b.size
+                continue
+            engine.identical(same, same_bytes)
+            same = same_bytes = 0
+            node = compare_member(engine, join(path, key), a, b, depth + 1, within)
+            if node in (Node.DIFFERENT, Node.NOT_COMPARED):
+                worst = Node.DIFFERENT
+    finally:  # out of time mid-run, the members already found identical still count
+        engine.identical(same, same_bytes)
+    if mtimes:
+        noise.setdefault(Rule.TIMESTAMP.value, []).append(f"{mtimes} member timestamps differ")
     if _unmatched(engine, path, rm, dm, set(common)):
         worst = Node.DIFFERENT
     own = engine.findings[before:]
@@ -145,10 +159,11 @@ def _trailing(engine: Engine, path: str, rl: Listing, dl: Listing, rb: Blob, db:
         inner_slack(engine, path, rl, dl, rb, db)
 
 
-def _known_identical(a: Member, b: Member) -> bool:
-    """Two files whose digests are already known and equal, with equal metadata but for the
-    mtime: `compare_member` would find them IDENTICAL after building two Blobs to learn it.
-    Anything else (unknown digests, other kinds, any metadata difference) takes the full path."""
+def _known_identical(a: Member, b: Member, am: Meta, bm: Meta) -> bool:
+    """Two files whose digests are already known and equal, with equal metadata (`am`, `bm`)
+    but for the mtime: `compare_member` would find them IDENTICAL after building two Blobs to
+    learn it. Anything else (unknown digests, other kinds, any metadata difference) takes the
+    full path."""
     return (
         a.sha256 is not None
         and a.sha256 == b.sha256
@@ -156,7 +171,7 @@ def _known_identical(a: Member, b: Member) -> bool:
         and b.kind is Kind.FILE
         and a.opener is not None
         and b.opener is not None
-        and (a.meta == b.meta or replace(a.meta, mtime=None) == replace(b.meta, mtime=None))
+        and (am is bm or am == bm or replace(am, mtime=None) == replace(bm, mtime=None))
     )
 
 

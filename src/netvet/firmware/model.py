@@ -81,6 +81,30 @@ class Member:
     # match): it spares the comparison a read; None means "hash it when needed".
     sha256: str | None = None
 
+    def with_sha256(self, digest: str) -> Member:
+        """A copy of this member carrying its content digest (digests.py, for every file).
+
+        The frozen dataclass __init__ sets each field through object.__setattr__; the slot
+        descriptors set them at less than half the cost, and the copy is as frozen as any.
+        """
+        new = _new_member(Member)
+        _set_name(new, self.name)
+        _set_kind(new, self.kind)
+        _set_meta(new, self.meta)
+        _set_size(new, self.size)
+        _set_opener(new, self.opener)
+        _set_offset(new, self.offset)
+        _set_sha256(new, digest)
+        return new
+
+
+_new_member = object.__new__
+# Every field of Member, in order: tests/firmware/test_member_digest.py checks with_sha256 sets all.
+MEMBER_FIELDS = ("name", "kind", "meta", "size", "opener", "offset", "sha256")
+_set_name, _set_kind, _set_meta, _set_size, _set_opener, _set_offset, _set_sha256 = (
+    Member.__dict__[name].__set__ for name in MEMBER_FIELDS
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Listing:

@@ -46,14 +46,22 @@ def explain(path: str, ref: Blob, dep: Blob, within: Within | None = None) -> Ex
     `within` is the listing the entry came from: device-tree properties are described as
     properties of their node, not as files.
     """
-    from netvet.firmware.content import binary, cms, devicetree, elf, fit_hash, text
+    from netvet.firmware.content import binary, devicetree, fit_hash, magic, text
 
     if within is not None and within.format in ("fdt", "fit"):
         if fit_hash.matches(path):
             return fit_hash.explain(path, ref, dep)
         if devicetree.accepts_property(ref, dep):
             return devicetree.explain(path, ref, dep, within.path)
-    for analyser in (elf, cms, text):
-        if analyser.accepts(ref.head) and analyser.accepts(dep.head):
-            return analyser.explain(path, ref, dep)
+    # elf and cms import heavy libraries: only when both sides really are ELF/CMS (magic.py)
+    if magic.is_elf(ref.head) and magic.is_elf(dep.head):
+        from netvet.firmware.content import elf
+
+        return elf.explain(path, ref, dep)
+    if magic.is_cms(ref.head) and magic.is_cms(dep.head):
+        from netvet.firmware.content import cms
+
+        return cms.explain(path, ref, dep)
+    if text.accepts(ref.head) and text.accepts(dep.head):
+        return text.explain(path, ref, dep)
     return binary.explain(path, ref, dep)
