@@ -1,7 +1,7 @@
 """Vendor-family gaps a user trial found (issue #3): Annke and LTS white labels, and the
 FiberHome, Datang Telecom, Uniview, Ruijie (Reyee) and Inspur families, each recognised from a
 manufacturer string, a registry MAC block and an enterprise number where the registries hold
-one; registry placeholders and transposition typos (code changes pending, see the xfails)."""
+one; registry placeholders and transposition typos."""
 
 from __future__ import annotations
 
@@ -177,23 +177,15 @@ def test_white_labels_are_hikvision_s(families: Families) -> None:
     assert (lts.slug, lts.entity) == ("hikvision", "LTS")
 
 
-# ------------------------------------------- pending changes in code this task does not own
-
-PLACEHOLDER_FIX = (
-    "matchers.PLACEHOLDERS lacks 'private' and 'ieee registration authority' (registry "
-    "placeholders, not makers)"
-)
-TRANSPOSITION_FIX = "matchers.NameMatcher._fuzzy counts a transposition as 2 edits (Levenshtein)"
+# ------------------------------------------- registry placeholders and transpositions
 
 
-@pytest.mark.xfail(strict=True, reason=PLACEHOLDER_FIX)
 @pytest.mark.parametrize("text", ["Private", "IEEE Registration Authority"])
 def test_registry_placeholders_are_no_maker(ident: Identifier, text: str) -> None:
     row = one(ident, manufacturer=text)
     assert row["vendor_entity"] == "" and row["vendor_evidence"].endswith("→-(placeholder)")
 
 
-@pytest.mark.xfail(strict=True, reason=TRANSPOSITION_FIX)
 def test_transposed_letters_are_one_edit(ident: Identifier) -> None:
     row = one(ident, manufacturer="Huwaei")
     assert (row["vendor"], row["vendor_confidence"]) == ("huawei", 0.6)

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netvet.cli.common import EXIT_FOUND, EXIT_OK, fail, run_guarded
+from netvet.cli.common import (
+    EXIT_FOUND,
+    EXIT_OK,
+    MAP_HELP,
+    InputFormat,
+    fail,
+    parse_map,
+    run_guarded,
+)
 from netvet.errors import NetvetError
 from netvet.inventory.snmp_config import (
     V3,
@@ -58,18 +66,6 @@ class OutFormat(StrEnum):
 class DiscoverFormat(StrEnum):
     CSV = "csv"
     JSON = "json"
-
-
-class InputFormat(StrEnum):
-    AUTO = "auto"
-    CSV = "csv"
-    XLSX = "xlsx"
-    JSON = "json"
-    JSONL = "jsonl"
-    PARQUET = "parquet"
-    NETBOX = "netbox"
-    CYCLONEDX = "cyclonedx"
-    SNMPWALK = "snmpwalk"
 
 
 def _unwrap(text: str) -> str:
@@ -178,16 +174,6 @@ def _say(lines: list[str]) -> None:
         sys.stderr.write(printable(line, keep_tab=True) + "\n")
 
 
-def _parse_map(pairs: list[str]) -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        column, sep, field = pair.rpartition("=")
-        if not sep or not column or not field.strip():
-            fail(f"--map {pair!r}: expected COLUMN=FIELD, e.g. --map 'Hersteller=manufacturer'")
-        mapping[column] = field.strip()
-    return mapping
-
-
 def _as_of(text: str | None) -> dt.date | None:
     if text is None:
         return None
@@ -226,8 +212,17 @@ def identify_command(
         typer.Option(
             "--map",
             metavar="COLUMN=FIELD",
-            help="Column holding a field (manufacturer, model, mac, sys_object_id, sys_descr, "
-            "serial, name, id, ip, site, role, platform, domain, date; - to ignore). Repeatable.",
+            help=MAP_HELP,
+        ),
+    ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(
+            "--header-row",
+            metavar="N",
+            min=1,
+            help="Row holding the column names (xlsx: sheet row; csv: line), when the rows "
+            "above it are a title; found automatically in xlsx.",
         ),
     ] = None,
     as_of: Annotated[
@@ -243,15 +238,22 @@ def identify_command(
     # The user-facing help is IDENTIFY_HELP above.
     if fmt is OutFormat.PARQUET and output is None:
         fail("--format parquet writes binary: give --output FILE")
-    explicit = _parse_map(mapping or [])
+    explicit = parse_map(mapping or [])
     day = _as_of(as_of)
 
     def work() -> int:
         from netvet.inventory.identify import identify_file
 
-        chosen = None if input_format is InputFormat.AUTO else input_format.value
         with _progress("identifying vendors"), _destination(output) as out:
-            report = identify_file(input_path, out, fmt.value, explicit, day, input_format=chosen)
+            report = identify_file(
+                input_path,
+                out,
+                fmt.value,
+                explicit,
+                day,
+                input_format=input_format.chosen(),
+                header_row=header_row,
+            )
         _say(report.lines())
         if output is not None:
             sys.stderr.write(f"netvet: rows written to {printable(str(output))}\n")

@@ -30,6 +30,16 @@ W_PEN, W_PEN_ORG, W_OUI, W_DESCR, W_MODEL_WORD, W_MODEL_PATTERN = 0.85, 0.75, 0.
 _SHORT_NAMES = {8072: "net-snmp agent", 2021: "UCD-SNMP agent"}
 
 
+# Six blank-separated hex pairs ("00 E0 FC 12 34 56") are one address, not six list items.
+_BLANK_MAC = re.compile(r"(?<![0-9A-Fa-f])((?:[0-9A-Fa-f]{2} ){5}[0-9A-Fa-f]{2})(?![0-9A-Fa-f])")
+
+
+def _colon_macs(text: str) -> str:
+    """`text` with blank-separated addresses written with colons, so that splitting a list of
+    MACs on blanks keeps each address whole."""
+    return _BLANK_MAC.sub(lambda m: m[1].replace(" ", ":"), text)
+
+
 def note(signal: str, why: str) -> Clue:
     """Evidence looked at and set aside."""
     return Clue(signal, "", "", "note", 0.0, why)
@@ -99,7 +109,7 @@ class ClueSource:
             if not part.startswith(RAW):
                 keys.append(part)
                 continue
-            for text in re.split(LIST_SEPARATORS, part[len(RAW) :].strip()):
+            for text in re.split(LIST_SEPARATORS, _colon_macs(part[len(RAW) :].strip())):
                 try:
                     keys.append(oui_key(parse_mac(text), self.blocks))
                 except BadValue as exc:

@@ -89,13 +89,14 @@ def identify_file(
     *,
     input_format: str | None = None,
     identifier: Identifier | None = None,
+    header_row: int | None = None,
 ) -> IdentifyReport:
-    """Import `path` (format detected unless `input_format`), identify every row and write them
-    to `out` as `fmt`: csv, jsonl and parquet are streamed; json (one array) is built in
-    memory."""
+    """Import `path` (format detected unless `input_format`; column names on `header_row`,
+    see `load_inventory`), identify every row and write them to `out` as `fmt`: csv, jsonl
+    and parquet are streamed; json (one array) is built in memory."""
     if fmt not in FORMATS:
         raise ValueError(f"output format {fmt!r} is not one of {', '.join(FORMATS)}")
-    inventory = load_inventory(path, input_format, mapping)
+    inventory = load_inventory(path, input_format, mapping, header_row=header_row)
     return identify_inventory(inventory, out, fmt, as_of, identifier)
 
 

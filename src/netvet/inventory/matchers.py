@@ -9,7 +9,8 @@ A manufacturer string is tried, in order (first answer wins):
    that is *not* in a family ("Juniper Systems" is not Juniper Networks), so nothing below may
    turn it into one;
 4. a vendor word inside it ("Huawei Technologies Deutschland GmbH" contains "huawei");
-5. fuzzy: one edit for 5-8 letters, two from 9 ("Hikvison"), the best candidate unique;
+5. fuzzy: one edit (a transposition counts as one) for 5-8 letters, two from 9 ("Hikvison",
+   "Huwaei"), the best candidate unique;
 6. otherwise the string itself names an unknown maker.
 
 Vendor words (`TokenIndex`) are the families' names and aliases of four letters or more
@@ -24,7 +25,7 @@ import re
 from collections.abc import Callable
 
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from netvet.inventory.evidence import ORG, Clue, ClueSet
 from netvet.inventory.families import Families, Hit
@@ -32,7 +33,9 @@ from netvet.inventory.names import name_key
 
 PLACEHOLDERS = frozenset(
     {"", "unknown", "n a", "na", "none", "null", "generic", "other", "oem", "tbd", "various",
-     "unbranded", "no name", "noname", "not available", "undefined", "default", "0", "x"}
+     "unbranded", "no name", "noname", "not available", "undefined", "default", "0", "x",
+     # IEEE registry placeholders, not makers
+     "private", "ieee registration authority"}
 )  # fmt: skip
 _SHORT_OK = frozenset({"zte", "h3c", "dji"})
 _STOP = frozenset(
@@ -172,7 +175,7 @@ class NameMatcher:
                 continue
             limit = 1 if len(candidate) <= 8 else 2
             found = process.extract(
-                candidate, self._choices, scorer=Levenshtein.distance, score_cutoff=limit, limit=4
+                candidate, self._choices, scorer=OSA.distance, score_cutoff=limit, limit=4
             )
             if not found:
                 continue

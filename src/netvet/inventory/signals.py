@@ -1,14 +1,14 @@
 """Row signals reduced to small lookup keys with polars expressions, so that millions of rows
 cost a few vectorised passes and Python only ever sees distinct keys.
 
-- MAC: the common spellings (colon or dash separated octets, Cisco dotted, bare hex) become the
-  prefix of the registry block they fall in, as far as the block sizes go: 9 hex digits inside
-  an MA-S/IAB block, 7 inside an MA-M block, else the 24-bit OUI as 6 (the registry then looks
-  the key up among blocks no longer than it: `OuiRegistry.lookup_prefix`), so Python judges
-  each block once, not each of its sub-ranges. "ZERO" marks
-  the all-zero placeholder. Any other spelling (octets without leading zeros, several MACs in
-  one cell, garbage) is kept as `RAW:<text>` for Python to read with `registry.mac.parse_mac`
-  (and report when malformed). Several MAC columns give their keys sorted and joined by `JOIN`.
+- MAC: the common spellings (colon, dash or blank separated octets, Cisco dotted, bare hex)
+  become the prefix of the registry block they fall in, as far as the block sizes go: 9 hex
+  digits inside an MA-S/IAB block, 7 inside an MA-M block, else the 24-bit OUI as 6 (the
+  registry then looks the key up among blocks no longer than it: `OuiRegistry.lookup_prefix`),
+  so Python judges each block once, not each of its sub-ranges. "ZERO" marks the all-zero
+  placeholder. Any other spelling (octets without leading zeros, several MACs in one cell,
+  garbage) is kept as `RAW:<text>` for Python to read with `registry.mac.parse_mac` (and report
+  when malformed). Several MAC columns give their keys sorted and joined by `JOIN`.
 - sysDescr: the first vendor word it contains (see `matchers.TokenIndex`), lower-cased.
 - manufacturer, model, sysObjectID: the text, trimmed; Python reads each distinct value once
   (a sysObjectID in any form `registry.pen.parse_oid` takes; its clues are worked out once per
@@ -34,7 +34,7 @@ from netvet.inventory.families import Families, date_bounds
 HEX = "[0-9A-Fa-f]"
 _FULL = (
     rf"^{HEX}{{2}}(?::{HEX}{{2}}){{5}}$|^{HEX}{{2}}(?:-{HEX}{{2}}){{5}}$"
-    rf"|^{HEX}{{4}}\.{HEX}{{4}}\.{HEX}{{4}}$|^{HEX}{{12}}$"
+    rf"|^{HEX}{{4}}\.{HEX}{{4}}\.{HEX}{{4}}$|^{HEX}{{12}}$|^{HEX}{{2}}(?: {HEX}{{2}}){{5}}$"
 )
 LIST_SEPARATORS = r"[\s,;|]+"
 RAW = "RAW:"
@@ -52,7 +52,7 @@ def mac_normal(expr: pl.Expr) -> pl.Expr:
     """A MAC in one of the common spellings as 12 upper-case hex digits, else null."""
     text = expr.str.strip_chars()
     return pl.when(text.str.contains(_FULL)).then(
-        text.str.replace_all(r"[:.\-]", "").str.to_uppercase()
+        text.str.replace_all(r"[:.\- ]", "").str.to_uppercase()
     )
 
 

@@ -82,10 +82,13 @@ class PenMatch:
 
 def parse_oid(text: str) -> tuple[int, ...]:
     """Numeric arcs of an OID written `1.3.6...`, `.1.3.6...`, `iso.3.6...` or with one of the
-    symbolic prefixes net-snmp prints (`SNMPv2-SMI::enterprises.2011...`). `BadValue` if not."""
+    symbolic prefixes net-snmp prints (`SNMPv2-SMI::enterprises.2011...`,
+    `.iso.org.dod.internet.private.enterprises.2011...`). `BadValue` if not."""
     s = text.strip()
     if s.startswith("OID:"):  # snmpwalk's type tag, kept by some exports
         s = s[4:].strip()
+    if s.startswith("."):  # absolute form; snmpwalk -Of prints `.iso.org.dod.internet...`
+        s = s[1:]
     head: tuple[int, ...] = ()
     for name, arcs in _SYMBOLIC.items():
         if s == name or s.startswith(name + "."):
@@ -98,8 +101,6 @@ def parse_oid(text: str) -> tuple[int, ...]:
     else:
         if s.startswith("iso."):
             head, s = (1,), s[4:]
-        elif s.startswith("."):
-            s = s[1:]
         if "::" in s:
             raise BadValue(
                 f"symbolic OID needs its MIB to be resolved: {text!r}; "
