@@ -30,11 +30,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 
 from netvet.firmware.blob import Blob
-from netvet.firmware.content import DigestClaim, Explanation, binary
+from netvet.firmware.content import DigestClaim, Explanation, binary, magic
 from netvet.firmware.errors import LimitExceeded
 from netvet.firmware.result import Change, Finding, Location, Node, Status
 
-_SIGNED_DATA_OID = bytes.fromhex("06092a864886f70d010702")  # 1.2.840.113549.1.7.2
 _PEM = (b"-----BEGIN PKCS7-----", b"-----BEGIN CMS-----")
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha1": hashes.SHA1,
@@ -49,15 +48,7 @@ _SI = "SignerInfo"
 
 def accepts(head: bytes) -> bool:
     """DER ContentInfo whose contentType is signedData, or a PEM PKCS7/CMS block."""
-    if head.lstrip().startswith(_PEM):
-        return True
-    if len(head) < 2 or head[0] != 0x30:
-        return False
-    n = head[1]
-    if n > 0x84:
-        return False
-    start = 2 + (n & 0x7F if n > 0x80 else 0)  # short form, indefinite (0x80) or long form
-    return head[start : start + len(_SIGNED_DATA_OID)] == _SIGNED_DATA_OID
+    return magic.is_cms(head)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from netvet.firmware.blob import Blob
-from netvet.firmware.content import Explanation, binary
+from netvet.firmware.content import Explanation, binary, magic
 from netvet.firmware.content.elf_functions import Namer, by_symbol, keyed, names, rank, same_layout
 from netvet.firmware.content.elf_load import (
     FUNC,
@@ -63,7 +63,7 @@ _OUTSIDE = "(outside sections)"
 
 
 def accepts(head: bytes) -> bool:
-    return head.startswith(b"\x7fELF")
+    return magic.is_elf(head)
 
 
 def explain(path: str, ref: Blob, dep: Blob) -> Explanation:

@@ -2,8 +2,8 @@
 
 elf.py pulls in pyelftools and cms.py pulls in cryptography and asn1crypto: a quarter of a second
 of imports that a comparison whose only differing file is text should not pay. These checks are
-the analysers' `accepts()` (tests/firmware/test_content_magic.py keeps them in step), so
-`explain` imports an analyser only when a member really is ELF or CMS.
+the analysers' `accepts()` (elf.py and cms.py call them), so `explain` imports an analyser only
+when a member really is ELF or CMS.
 """
 
 from __future__ import annotations
