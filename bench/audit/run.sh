@@ -31,21 +31,8 @@ RESULTS=$WORK/results-$ROWS.tsv
 : >"$RESULTS"
 cat "$ROWS_CSV" >/dev/null # warm page cache: both commands read a cached file
 
-measure() { # tool run command...
-    local tool=$1 run=$2 log
-    shift 2
-    log=$WORK/$tool-$run.time
-    local load
-    load=$(cut -d' ' -f1 /proc/loadavg)
-    /usr/bin/time -v -o "$log" "$@" >"$WORK/$tool-$run.stdout" 2>"$WORK/$tool-$run.stderr" || true
-    awk -v tool="$tool" -v run="$run" -v ld="$load" -F': ' '
-        /User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {m=$2}
-        /Elapsed \(wall clock\)/ {n=split($2, p, ":"); w=0; for (i=1;i<=n;i++) w=w*60+p[i]}
-        /Exit status/ {x=$2}
-        END {printf "%s\t%s\t%.2f\t%.2f\t%d\t%s\t%s\n", tool, run, w, u+s, m, ld, x}
-    ' "$log" >>"$RESULTS"
-    tail -1 "$RESULTS"
-}
+# shellcheck source=bench/timev.sh
+source "$ROOT/bench/timev.sh"
 
 for run in $(seq 1 "$RUNS"); do
     measure audit "$run" "$NETVET" audit "$ROWS_CSV" --policy all \
