@@ -38,12 +38,6 @@ app.add_typer(registry.app, name="registry")
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test away from the real user's registry cache."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
-
-
 def run(*args: str | Path) -> Result:
     return runner.invoke(app, [str(a) for a in args])
 

@@ -8,7 +8,6 @@ import io
 from pathlib import Path
 
 import openpyxl
-import pytest
 import typer
 from typer.testing import CliRunner, Result
 
@@ -17,11 +16,6 @@ from netvet.cli import common, inventory
 app = typer.Typer()
 app.add_typer(inventory.app, name="inventory")
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
 
 
 def run(*args: str | Path) -> Result:
