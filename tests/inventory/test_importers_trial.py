@@ -273,6 +273,23 @@ def test_over_long_quoted_multiline_field_is_found(
     assert inv.report.problems["long-field"].rows == [1]
 
 
+def test_short_quoted_values_are_not_taken_for_a_long_one(tmp_path: Path) -> None:
+    # Window ends fall inside quoted values all the time; only a window wholly inside one
+    # value says a value may be long (the importer would otherwise measure every value).
+    path = tmp_path / "quoted.csv"
+    rows = "".join(f'r{i},"Huawei Technologies Co., Ltd.","a ""b"" c"\n' for i in range(5000))
+    path.write_text("name,manufacturer,notes\n" + rows)
+    assert not scan_lines(path, 1 << 20, 64).maybe_long_field
+
+
+def test_long_quoted_value_with_escaped_quotes_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "quoted.csv"
+    value = 'say ""hi""\n' * 40  # 480 characters, short lines, doubled quotes inside
+    path.write_text(f'name,notes\nr1,"{value}"\n' + "r2,x\n" * 100)
+    assert scan_lines(path, 1 << 20, 100).maybe_long_field
+    assert not scan_lines(path, 1 << 20, 1000).maybe_long_field
+
+
 def test_scan_lines_measures_lines_across_chunks(tmp_path: Path) -> None:
     path = tmp_path / "lines.csv"
     path.write_bytes(b"a,b\n" + b"x" * 5000 + b"\r\n1,2\r3,4")

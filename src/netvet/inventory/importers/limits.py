@@ -60,7 +60,8 @@ def scan_lines(path: Path, max_line: int = MAX_LINE, max_field: int = MAX_FIELD)
     a line longer than the window, so short lines cost nothing in Python."""
     longest, long_start = 0, 0
     has_nul = bare_cr = quoted_long = False
-    odd, odd_run = 0, 0  # quote parity (RFC 4180 doubled quotes keep it), windows in quotes
+    odd = 0  # quote parity so far (RFC 4180 doubled quotes keep it): 1 inside a quoted value
+    half = max(1, max_field // 2)
     prev_end = -1  # absolute offset of the last line end seen
     offset = 0
     with path.open("rb") as f:
@@ -69,12 +70,16 @@ def scan_lines(path: Path, max_line: int = MAX_LINE, max_field: int = MAX_FIELD)
             if not bare_cr and b"\r" in chunk:
                 bare_cr = b"\r" in chunk.replace(b"\r\n", b"").rstrip(b"\r")
             p, n = 0, len(chunk)
-            for q in range(0, n, max_field):
-                # Inside quotes at two window ends in a row: a quoted value (with line breaks)
-                # may span a whole window. Only a hint: the importer measures the values.
-                odd ^= chunk.count(b'"', q, q + max_field) & 1
-                odd_run = odd_run + 1 if odd else 0
-                quoted_long = quoted_long or odd_run >= 2
+            for q in range(0, n, half):
+                # A quoted value (line breaks inside) longer than `max_field` covers a whole
+                # window of half that: inside quotes at the window's start, with no quote in
+                # it but doubled (escaped) ones. Being inside quotes at two window ends is not
+                # enough: in a file of many short quoted values that happens by chance
+                # (every 10 MB or so), and the hint makes the importer measure every value.
+                quotes = chunk.count(b'"', q, q + half)
+                if odd and not quoted_long:
+                    quoted_long = quotes == 2 * chunk.count(b'""', q, q + half)
+                odd ^= quotes & 1
             while p < n:
                 hi = min(n, p + max_field)
                 first = _end(chunk.find, p, hi, min)
