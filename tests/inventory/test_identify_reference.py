@@ -8,9 +8,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
 from netvet.inventory import rowrun
@@ -19,8 +21,10 @@ from netvet.inventory.combine import combine
 from netvet.inventory.evidence import arrow
 from netvet.inventory.families import Families
 from netvet.inventory.identify import OUTPUT, Identifier, identify_file
+from netvet.inventory.keyplan import HASHED, TUPLE, KeyPlan
 from netvet.inventory.registry import OuiRegistry, PenRegistry
 from netvet.inventory.signals import RAW
+from netvet.inventory.tuplecache import TupleCache
 
 AS_OF = dt.date(2025, 6, 1)
 MAKERS = [
@@ -123,6 +127,37 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rowrun, "LIMIT", 150)
 
 
+@pytest.fixture
+def colliding_hashes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Tuple hashes cut to two bits, so that many distinct tuples share one: the cache must
+    tell them apart by the second hash (`tuplecache`). Yields, per batch, whether the cache
+    joined on both hashes."""
+    coarse = pl.struct(HASHED).hash(seed=0) % 4
+    monkeypatch.setattr(KeyPlan, "tuple_hash", staticmethod(lambda: coarse.alias(TUPLE)))
+    wide: list[bool] = []
+    index = TupleCache.index
+
+    def spy(self: TupleCache, batch: pl.DataFrame) -> pl.Series:
+        found = index(self, batch)
+        wide.append(self.wide)
+        return found
+
+    monkeypatch.setattr(TupleCache, "index", spy)
+    return wide
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_streamed_rows_match_a_row_by_row_reference_despite_hash_collisions(
+    tmp_path: Path,
+    oui: OuiRegistry,
+    pen: PenRegistry,
+    families: Families,
+    colliding_hashes: list[bool],
+) -> None:
+    test_streamed_rows_match_a_row_by_row_reference(tmp_path, oui, pen, families)
+    assert colliding_hashes and all(colliding_hashes)
+
+
 @pytest.mark.usefixtures("small_batches")
 def test_streamed_rows_match_a_row_by_row_reference(
     tmp_path: Path, oui: OuiRegistry, pen: PenRegistry, families: Families
@@ -141,14 +176,18 @@ def test_streamed_rows_match_a_row_by_row_reference(
     assert [r["id"] for r in written] == [r["id"] for r in rows]
     reference = Identifier(oui, pen, families)
     mismatches = []
+    wants = []
     for number, (row, got) in enumerate(zip(rows, written, strict=True), 1):
         want = _reference(reference, row)
+        wants.append(want)
         have = {c: got[c] for c in OUTPUT}
         have["vendor_confidence"] = float(have["vendor_confidence"])
         if have != want:
             mismatches.append((number, row, have, want))
     assert not mismatches, mismatches[:3]
     assert report.summary.rows == len(rows)
+    assert report.summary.per_family == Counter(w["vendor"] for w in wants if w["vendor"])
+    assert report.summary.conflicts == sum(1 for w in wants if w["vendor_conflict"])
     bad = [n for n, r in enumerate(rows, 1) if r["mac"].strip() and _bad_mac(reference, r)]
     assert bad and report.imported.problems["bad-mac"].count == len(bad)
     assert report.imported.problems["bad-mac"].rows == bad[:100]

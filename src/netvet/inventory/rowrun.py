@@ -41,6 +41,7 @@ ROW = "__netvet_row"
 ID = "__netvet_id"
 BATCH = 250_000  # rows per batch handed to Python
 LIMIT = 1_000_000  # judged tuples (and lookup-table entries) held before they are dropped
+TALLY_PARTS = 16  # batches whose rows per verdict are held before they are summed
 
 
 class Run:
@@ -72,6 +73,7 @@ class Run:
         self.error: BaseException | None = None  # raised inside the source, re-raised by callers
         self._rows = 0
         self._ids: list[pl.Series] = []
+        self._tally: list[pl.DataFrame] = []  # per batch: rows per verdict id
 
     def prepared(self) -> pl.LazyFrame:
         """The rows with their key columns and key-tuple hashes (and a hash of the id)."""
@@ -113,6 +115,7 @@ class Run:
             for frame in frames:
                 if frame.height:
                     yield self._batch(frame)
+            self._count_verdicts()
             self._finish_ids()
             self.report.rows = self._rows
         except Exception as exc:
@@ -132,21 +135,22 @@ class Run:
     def _batch(self, frame: pl.DataFrame) -> pl.DataFrame:
         """One batch of prepared rows, identified; the report tallied."""
         index = self.cache.index(frame)
-        # The batch's own answers first (one gather from the many-chunked cache), then one
-        # per row from that compact frame.
-        used = index.unique().sort()
-        answers = self.cache.answers(used)
-        local = (index.rank("dense") - 1).cast(pl.UInt32)
+        answers = self.cache.judged
+        assert answers is not None  # index() built it
         out = frame.select(self.kept).rename(self.renamed)
-        out = out.with_columns(answers.get_column(c).gather(local) for c in OUTPUT)
-        counts = local.value_counts(name="n")
-        verdicts = answers.get_column("verdict").gather(counts.get_column(local.name))
-        per_verdict = counts.with_columns(verdicts.alias("verdict")).group_by("verdict").sum()
-        for verdict, n in per_verdict.select("verdict", "n").iter_rows():
-            self.summary.add(self.ident.tables.verdicts.values[verdict], n)
+        out = out.with_columns(answers.get_column(c).gather(index) for c in OUTPUT)
+        counts = index.value_counts(name="n")
+        verdicts = answers.get_column("verdict").gather(counts.get_column(index.name))
+        self._tally.append(
+            counts.select(verdicts.alias("verdict"), pl.col("n").cast(pl.UInt64))
+            .group_by("verdict")
+            .sum()
+        )
         for signal, kind in BAD.items():
-            rows = index.is_in(self.cache.bad[signal].implode()).arg_true()
-            self._problems(kind, rows, answers.get_column(f"bad_{signal}").gather(local[rows]))
+            bad = self.cache.bad[signal]
+            if bad.len():
+                rows = index.is_in(bad.implode()).arg_true()
+                self._problems(kind, rows, answers.get_column(f"bad_{signal}").gather(index[rows]))
         date = self.inventory.fields.get("date")
         if date is not None:
             rows = frame.get_column(DATE_BAD).arg_true()
@@ -156,10 +160,25 @@ class Run:
         if ID in frame.columns:
             self._ids.append(frame.get_column(ID))
         self._rows += frame.height
-        renumbered = self.ident.tables.trim(LIMIT)
+        tables = self.ident.tables
+        # Counted before trim() renumbers the verdicts the tallies hold.
+        if len(self._tally) >= TALLY_PARTS or tables.renumbers(LIMIT):
+            self._count_verdicts()
+        renumbered = tables.trim(LIMIT)
         if renumbered or self.cache.full:
             self.cache.clear()
         return out
+
+    def _count_verdicts(self) -> None:
+        """Add the batches' rows per verdict to the summary (once per verdict, not per batch:
+        a batch meets thousands of verdicts)."""
+        if not self._tally:
+            return
+        per_verdict = pl.concat(self._tally).group_by("verdict").sum()
+        self._tally = []
+        values = self.ident.tables.verdicts.values
+        for verdict, n in per_verdict.iter_rows():
+            self.summary.add(values[verdict], n)
 
     def _problems(self, kind: str, rows: pl.Series, messages: pl.Series) -> None:
         """Count `rows` (0-based in the current batch) as `kind`; name the first ones."""

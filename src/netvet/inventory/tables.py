@@ -127,6 +127,11 @@ class Tables:
             return True
         return False
 
+    def renumbers(self, limit: int) -> bool:
+        """Whether `trim(limit)` would renumber the verdict ids."""
+        sets = max(len(self.sets.values), len(self.resolved.values))
+        return max(sets, self.combos.frame.height, len(self.verdicts.values)) > limit
+
     def dated_sets(self) -> pl.Series:
         """Ids of the clue sets holding a clue with a validity period: only they can resolve
         differently on different days."""

@@ -7,6 +7,12 @@ The others (`judge.DATED`) are judged per (tuple, period). Each batch of rows me
 tuples in one join; the tuples it brings that are new are judged from their first row in the
 batch and added.
 
+The join is on the first hash alone while no two tuples share it: polars joins one 64-bit
+column three times faster than two (those are row-encoded first), and the join is most of a
+batch's cost. The second hash is still compared on every row: a tuple whose first hash is
+already taken by another (a 64-bit collision, about one in 10^10 for 100,000 tuples) switches
+the cache to joining on both, and the batch is looked up again.
+
 Bounded memory: once more than `limit` tuples are held, the caller `clear`s the cache (and the
 lookup tables its verdict ids refer to) between two batches. An inventory whose every row is
 a new combination then costs one judgement per row, in bounded memory.
@@ -23,10 +29,14 @@ from netvet.inventory.keyplan import CHECK, PERIOD, TUPLE
 
 INDEX = "__netvet_index"
 _AT = "__netvet_at"  # a row's position in its batch
+_SEEN = "__netvet_seen"  # the second hash of the known tuple a row's first hash found
 _PLAIN = [TUPLE, CHECK]
 _DATED = [TUPLE, CHECK, PERIOD]
 _IDX = pl.UInt32
-_CHUNKS = 32
+
+
+class _Collision(Exception):
+    """Two tuples share a first hash: join on both hashes from now on."""
 
 
 class TupleCache:
@@ -48,6 +58,7 @@ class TupleCache:
             schema={TUPLE: pl.UInt64, CHECK: pl.UInt64, PERIOD: pl.Int32, INDEX: _IDX}
         )
         self.bad: dict[str, pl.Series] = {s: pl.Series([], dtype=_IDX) for s in BAD}
+        self.wide = False  # joining on both hashes (see the module docstring)
 
     @property
     def full(self) -> bool:
@@ -55,32 +66,57 @@ class TupleCache:
 
     def index(self, batch: pl.DataFrame) -> pl.Series:
         """Per row of `batch` (key columns, hashes and whatever `judge` reads), the row of
-        `judged` holding its answer; new tuples are judged first."""
-        keys = batch.select(_PLAIN + [PERIOD]).with_row_index(_AT)
-        found = keys.join(self._plain, on=_PLAIN, how="left", maintain_order="left")
+        `judged` holding its answer; new tuples are judged first. `judged` is one chunk."""
+        try:
+            index = self._index(batch)
+        except _Collision:
+            self.wide = True
+            index = self._index(batch)
+        self._build()
+        return index
+
+    def _index(self, batch: pl.DataFrame) -> pl.Series:
+        keys = batch.select(_DATED).with_row_index(_AT)
+        found = self._find(keys, self._plain, _PLAIN)
         dated = found.get_column(DATED)
         index = found.get_column(INDEX)
         new = dated.is_null()
         if new.any():
             rows = found.filter(new)
-            at = rows.unique(_PLAIN, keep="first").get_column(_AT)
-            added = self._add_plain(batch[at])
-            rows = rows.drop(DATED, INDEX).join(added, on=_PLAIN, how="left")
+            firsts = rows.unique(_PLAIN, keep="first")
+            if not self.wide and firsts.get_column(TUPLE).is_duplicated().any():
+                raise _Collision
+            added = self._add_plain(batch[firsts.get_column(_AT)])
+            rows = rows.drop(DATED, INDEX).join(added, on=self._on(_PLAIN), how="left")
             dated = dated.scatter(rows.get_column(_AT), rows.get_column(DATED))
             index = index.scatter(rows.get_column(_AT), rows.get_column(INDEX))
         if dated.any():
             rows = found.filter(dated).drop(INDEX, DATED)
-            hit = rows.join(self._dated, on=_DATED, how="left", maintain_order="left")
+            hit = self._find(rows, self._dated, _DATED)
             missing = hit.get_column(INDEX).is_null()
             if missing.any():
                 at = hit.filter(missing).unique(_DATED, keep="first").get_column(_AT)
                 added = self._add_dated(batch[at])
-                again = hit.filter(missing).drop(INDEX).join(added, on=_DATED, how="left")
+                again = hit.filter(missing).drop(INDEX).join(added, on=self._on(_DATED), how="left")
                 index = index.scatter(again.get_column(_AT), again.get_column(INDEX))
             known = hit.filter(~missing)
             index = index.scatter(known.get_column(_AT), known.get_column(INDEX))
-        self._build()
         return index
+
+    def _on(self, columns: list[str]) -> list[str]:
+        return columns if self.wide else [c for c in columns if c != CHECK]
+
+    def _find(self, keys: pl.DataFrame, table: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+        """`keys` with `table`'s other columns for their known tuples (null where unknown)."""
+        if self.wide:
+            return keys.join(table, on=columns, how="left", maintain_order="left")
+        found = keys.join(
+            table.rename({CHECK: _SEEN}), on=self._on(columns), how="left", maintain_order="left"
+        )
+        seen = found.get_column(_SEEN)
+        if (seen.is_not_null() & (seen != found.get_column(CHECK))).any():
+            raise _Collision
+        return found.drop(_SEEN)
 
     def _add_plain(self, firsts: pl.DataFrame) -> pl.DataFrame:
         """Judge the first rows of new tuples; their (tuple -> dated, index) entries. A dated
@@ -100,6 +136,8 @@ class TupleCache:
         return plain
 
     def _add_dated(self, firsts: pl.DataFrame) -> pl.DataFrame:
+        if not self.wide and firsts.select(TUPLE, PERIOD).is_duplicated().any():
+            raise _Collision
         judged = self._answers(firsts)
         entries = judged.select(
             *_DATED, (pl.int_range(pl.len(), dtype=_IDX) + self._size).alias(INDEX)
@@ -118,20 +156,12 @@ class TupleCache:
         self._parts.append(judged.select(JUDGED))
         self._size += judged.height
 
-    def answers(self, rows: pl.Series) -> pl.DataFrame:
-        """The `JUDGED` columns of `rows` (indexes from `index`), as one chunk."""
-        if self.judged is None:
-            raise RuntimeError("index() first")
-        return self.judged[rows].rechunk()
-
     def _build(self) -> None:
-        # `judged` is kept in chunks, one per batch that added answers: rechunking it whole
-        # every batch would copy every answer string again and again.
+        # One chunk, so that each batch gathers its rows' answers straight from it: a batch
+        # adds answers only for the tuples it brings, and after the first few, few are new.
         if self._parts:
             parts = ([self.judged] if self.judged is not None else []) + self._parts
-            self.judged = pl.concat(parts, rechunk=False)
-            if self.judged.n_chunks() > _CHUNKS:
-                self.judged = self.judged.rechunk()
+            self.judged = pl.concat(parts, rechunk=True)
             self._parts = []
             self._plain = self._plain.rechunk()
             self._dated = self._dated.rechunk()
