@@ -35,6 +35,7 @@ from netvet.firmware.formats._fs import (
     root_fields,
 )
 from netvet.firmware.formats.ext_features import feature_fields
+from netvet.firmware.formats.ext_member_slack import own_slack, special_slack
 from netvet.firmware.formats.ext_slack import journal_fields, unaccounted
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
 
@@ -98,8 +99,11 @@ def _xattrs(fs: ExtFS, node: INode) -> dict[str, bytes]:
     return out
 
 
-def _extent_runs(fs: ExtFS, node: INode) -> list[tuple[int | None, int]]:
-    """The inode's extents as a dissect runlist; every tree block is read at most once."""
+def _extent_runs(
+    fs: ExtFS, node: INode, tree: set[int] | None = None
+) -> list[tuple[int | None, int]]:
+    """The inode's extents as a dissect runlist; every tree block is read at most once (and
+    added to `tree`)."""
     extents: list[tuple[int, int, int | None]] = []
     seen: set[int] = set()
     todo = [(bytes(node.inode.i_block), 6)]
@@ -123,6 +127,8 @@ def _extent_runs(fs: ExtFS, node: INode) -> list[tuple[int | None, int]]:
                     extents.append((lblk, length - 32768, None))
                 else:
                     extents.append((lblk, length, start))
+    if tree is not None:
+        tree |= seen
     runs: list[tuple[int | None, int]] = []
     pos = 0
     for lblk, length, start in sorted(extents):
@@ -147,22 +153,6 @@ def _journal_runs(fs: ExtFS) -> list[tuple[int | None, int]]:
     if node.inode.i_flags & EXTENTS_FL:
         return _extent_runs(fs, node)
     return list(node.dataruns())
-
-
-def _tail(fs: ExtFS, node: INode) -> list[tuple[int, int]]:
-    """The bytes after the end of an extent-mapped file in its last block: read by nothing,
-    yet kept by the filesystem (a classic hiding place). Block-mapped files are not checked."""
-    used = node.size % fs.block_size
-    if not used or node.inode.i_flags & INLINE_DATA_FL or not node.inode.i_flags & EXTENTS_FL:
-        return []
-    last, pos = node.size // fs.block_size, 0
-    for start, count in _extent_runs(fs, node):
-        if pos <= last < pos + count:
-            if start is None:
-                return []
-            return [((start + last - pos) * fs.block_size + used, fs.block_size - used)]
-        pos += count
-    return []
 
 
 def _content(fs: ExtFS, node: INode) -> BinaryIO:
@@ -286,12 +276,15 @@ class ExtFormat:
         with parser_errors(self.name):
             fs = self._open(stream, size)
             tails: Spans = []
-            children, member = partial(_children, fs), partial(self._member, fs, tails)
+            refs: Spans = []
+            children, member = partial(_children, fs), partial(self._member, fs, tails, refs)
             members = list_tree(fs.root, children, self._dir_key, member, ctx, self.name, size)
             root = _meta(fs, fs.root, _xattrs(fs, fs.root))
             journal = _journal_runs(fs)
+            tails += own_slack(fs, fs.root, refs, _extent_runs)
+            tails += special_slack(fs, refs, _extent_runs)
             fields = _fields(fs) + journal_fields(fs, journal)
-            slack = unaccounted(fs, journal, tails)
+            slack = unaccounted(fs, journal, tails, refs)
         ctx.keep(stream)
         end = fs.block_count * fs.block_size
         notes = []
@@ -327,12 +320,12 @@ class ExtFormat:
     def _dir_key(node: INode) -> int | None:
         return node.inum if node.filetype == stat.S_IFDIR else None
 
-    def _member(self, fs: ExtFS, tails: Spans, path: str, node: INode) -> Member:
+    def _member(self, fs: ExtFS, tails: Spans, refs: Spans, path: str, node: INode) -> Member:
         kind = kind_of(node.inode.i_mode, self.name)
         meta = _meta(fs, node, _xattrs(fs, node))
+        tails.extend(own_slack(fs, node, refs, _extent_runs))
         if kind is not Kind.FILE:
             return Member(path, kind, meta)
-        tails.extend(_tail(fs, node))
         opener = guarded_opener(lambda: _content(fs, node), f"{self.name}: {path}")
         return Member(path, kind, meta, size=node.size, opener=opener)
 

@@ -22,6 +22,9 @@ import struct
 from dissect.extfs.extfs import ExtFS
 
 from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats.ext_block_refs import unreferenced
+from netvet.firmware.formats.ext_group_slack import group_slack
+from netvet.firmware.formats.ext_inode_slack import inode_slack
 from netvet.firmware.model import Field, Rule
 
 Ranges = list[tuple[int, int]]
@@ -54,14 +57,27 @@ _JSB_NAMES = [
 _FREE = re.compile(rb"0+")
 
 
-def unaccounted(fs: ExtFS, journal_runs: list[tuple[int | None, int]], tails: Ranges) -> Ranges:
+def unaccounted(
+    fs: ExtFS, journal_runs: list[tuple[int | None, int]], tails: Ranges, refs: Ranges
+) -> Ranges:
     """Byte ranges of the image (sorted, merged) that belong to no member or header field;
-    `tails` are the ends of files' last blocks, past their size."""
+    `tails` are the members' own (ext_member_slack, ext_dir_slack), `refs` the (block, count)
+    every inode references; the inode tables', the superblock copies' and the used but
+    unreferenced blocks are added here."""
     bs = fs.block_size
     out: Ranges = [(0, 1024), *tails]  # boot area before the superblock
     if bs > 2048:  # block 0 holds the superblock at 1024..2048; the rest of it is unused
         out.append((2048, bs - 2048))
-    out += [(b * bs, n * bs) for b, n in _free_blocks(fs)]
+    descs = [fs._read_group_desc(g) for g in range(fs.groups_count)]
+    out += [(b * bs, n * bs) for b, n in _free_blocks(fs, descs)]
+    out += inode_slack(fs, descs)
+    backups = [g for g in range(1, fs.groups_count) if _has_super(fs, g)]
+    out += group_slack(fs, backups)
+    base, bpg = fs.sb.s_first_data_block, fs.sb.s_blocks_per_group
+    # every group: meta_bg puts descriptor blocks in groups without a superblock copy too
+    heads = [(base + g * bpg, _super_and_gdt(fs, g)) for g in range(fs.groups_count)]
+    meta = [(a, b - a) for a, b in _metadata(fs, descs)]
+    out += unreferenced(fs, descs, refs + heads + meta)
     first = True
     for start, count in journal_runs:
         if start is None:
@@ -109,7 +125,7 @@ def journal_fields(fs: ExtFS, journal_runs: list[tuple[int | None, int]]) -> tup
     )
 
 
-def _free_blocks(fs: ExtFS) -> Ranges:
+def _free_blocks(fs: ExtFS, descs: list[object]) -> Ranges:
     """(first block, count) of every unallocated block, group by group."""
     sb = fs.sb
     bs, bpg, first = fs.block_size, sb.s_blocks_per_group, sb.s_first_data_block
@@ -121,7 +137,6 @@ def _free_blocks(fs: ExtFS) -> Ranges:
     if not 0 < sb.s_inodes_per_group <= 8 * bs:  # one inode bitmap block per group
         raise CorruptContainer(f"ext: implausible {sb.s_inodes_per_group} inodes per group")
     lazy = bool(sb.s_feature_ro_compat & (RO_UNINIT_BG | RO_CSUM))
-    descs = [fs._read_group_desc(g) for g in range(fs.groups_count)]
     meta = _metadata(fs, descs)
     out: Ranges = []
     for g, gd in enumerate(descs):
