@@ -51,12 +51,14 @@ from netvet.firmware.formats._fs import (
     root_fields,
 )
 from netvet.firmware.formats._members import list_inodes
-from netvet.firmware.formats.ubifs_scan import anomalies, lpt_range
+from netvet.firmware.formats.ubifs_areas import unaccounted
+from netvet.firmware.formats.ubifs_scan import master_scan_hang
 from netvet.firmware.model import Field, Kind, Listing, Meta, Rule
 
 SB_NODE = 6
 COMPRESSORS = {0: "none", 1: "lzo", 2: "zlib", 3: "zstd"}
 MAX_STORED = 2 * UBIFS_BLOCK_SIZE
+DATA_HDR = UBIFS_COMMON_HDR_SZ + struct.calcsize("<16sIHH")  # where a data node's payload starts
 
 
 class _LebFile:
@@ -113,8 +115,9 @@ def _read_node(fs: ubifs, lnum: int, offs: int) -> tuple[int, bytes, int]:
     return hdr.node_type, body, pos + UBIFS_COMMON_HDR_SZ
 
 
-def _index(fs: ubifs, ctx: WalkContext) -> dict[int, _Inode]:
-    """Walk the committed index from the master node; every index node is visited once."""
+def _index(fs: ubifs, ctx: WalkContext) -> tuple[dict[int, _Inode], set[tuple[int, int]]]:
+    """Walk the committed index from the master node; every index node is visited once.
+    Also where every node it reaches lies: any other node in the main area is unaccounted."""
     mst = fs.master_node
     inodes: dict[int, _Inode] = {}
     todo = [(mst.root_lnum, mst.root_offs)]
@@ -132,7 +135,7 @@ def _index(fs: ubifs, ctx: WalkContext) -> dict[int, _Inode]:
             ino = nodes.ino_node(body)
             inodes.setdefault(ino.key["ino_num"], _Inode()).ino = ino
         elif ntype == UBIFS_DATA_NODE:
-            dat = nodes.data_node(body, at + struct.calcsize("<16sIHH"))
+            dat = nodes.data_node(body, at - UBIFS_COMMON_HDR_SZ + DATA_HDR)
             inodes.setdefault(dat.key["ino_num"], _Inode()).data.append(dat)
         elif ntype == UBIFS_DENT_NODE:
             dent = nodes.dent_node(body)
@@ -142,7 +145,7 @@ def _index(fs: ubifs, ctx: WalkContext) -> dict[int, _Inode]:
             inodes.setdefault(xent.key["ino_num"], _Inode()).xents.append(xent)
         else:
             raise CorruptContainer(f"ubifs: unexpected node type {ntype} in the index")
-    return inodes
+    return inodes, seen
 
 
 def _decompress(ctype: int, raw: bytes) -> bytes:
@@ -154,6 +157,8 @@ def _decompress(ctype: int, raw: bytes) -> bytes:
     elif ctype == UBIFS_COMPR_ZLIB:  # raw deflate (the kernel uses windowBits -11)
         inflater = zlib.decompressobj(-15)
         out = inflater.decompress(raw, UBIFS_BLOCK_SIZE)
+        if inflater.unused_data or inflater.unconsumed_tail:  # bytes no decoder reads
+            raise CorruptContainer("ubifs: data after the end of a compressed block")
     elif ctype == UBIFS_COMPR_ZSTD:
         out = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)).read(UBIFS_BLOCK_SIZE + 1)
     elif ctype == UBIFS_COMPR_LZO:  # no bounded LZO decoder; the input bound caps the output
@@ -225,9 +230,18 @@ class _Tree:
         return ExtentStream(self.ino(num).size, extents, what)  # type: ignore[return-value]
 
     def _loader(self, dat: nodes.data_node) -> Callable[[], bytes]:
+        node = dat.offset - DATA_HDR
+        where = f"data node at LEB {node // self.fs.leb_size}:{node % self.fs.leb_size:#x}"
+
         def load() -> bytes:
             self.stream.seek(dat.offset)
-            return _decompress(dat.compr_type, self.stream.read(dat.compr_len))
+            try:
+                block = _decompress(dat.compr_type, self.stream.read(dat.compr_len))
+            except CorruptContainer as exc:
+                raise CorruptContainer(f"{exc} ({where})") from exc
+            if len(block) != dat.size:  # the kernel's read_block() refuses it too
+                raise CorruptContainer(f"ubifs: {len(block)}-byte block sized {dat.size} ({where})")
+            return block
 
         return load
 
@@ -261,12 +275,12 @@ def _fields(fs: ubifs) -> tuple[Field, ...]:
     )
 
 
-def _scan_field(fs: ubifs, stream: BinaryIO, size: int) -> tuple[Field, ...]:
-    """What the LEB scan finds outside the nodes (free space, gaps, bad CRCs): STRICT."""
-    sb = fs.superblock_node
-    count = min(int(sb.leb_cnt), size // fs.leb_size + (1 if size % fs.leb_size else 0))
-    lpt = lpt_range(int(sb.log_lebs), int(sb.lpt_lebs))
-    found = anomalies(stream, fs.leb_size, count, lpt, int(sb.min_io_size))
+def _scan_field(
+    fs: ubifs, stream: BinaryIO, size: int, referenced: set[tuple[int, int]]
+) -> tuple[Field, ...]:
+    """What the LEB scan finds outside the nodes (free space, gaps, bad CRCs, nodes out of place
+    or unreferenced, bytes outside the live LPT nodes): STRICT."""
+    found = unaccounted(stream, fs, size, referenced)
     return (Field("unaccounted", "; ".join(found) or "none", Rule.STRICT),)
 
 
@@ -279,13 +293,17 @@ class UbifsFormat:
 
     def list(self, stream: BinaryIO, size: int, ctx: WalkContext) -> Listing:
         with parser_errors(self.name), quiet_ubireader(self.name):
+            hang = master_scan_hang(stream)
+            if hang is not None:
+                raise CorruptContainer(f"ubifs: master area: {hang}")
             fs = ubifs(_LebFile(stream))  # type: ignore[arg-type]
             if fs.leb_size <= 0 or fs.master_node is None:
                 raise NotThisFormat("ubifs: no usable superblock or master node")
-            tree = _Tree(fs, _index(fs, ctx), stream)
+            inodes, referenced = _index(fs, ctx)
+            tree = _Tree(fs, inodes, stream)
             members = list_inodes(tree, UBIFS_ROOT_INO, ctx, self.name, size)
             root = tree.meta(UBIFS_ROOT_INO)
-            fields = _fields(fs) + _scan_field(fs, stream, size)
+            fields = _fields(fs) + _scan_field(fs, stream, size, referenced)
         ctx.keep(stream)
         return Listing(format=self.name, members=members, fields=fields + root_fields(root))
 
