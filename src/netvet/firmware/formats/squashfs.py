@@ -17,6 +17,7 @@ from netvet.firmware.errors import CorruptContainer, LimitExceeded, NotThisForma
 from netvet.firmware.formats._fs import decode_dev, list_tree, parser_errors, root_fields
 from netvet.firmware.formats.squashfs_data import COMPRESSORS, NO_FRAGMENT, Data, FileStream
 from netvet.firmware.formats.squashfs_data import decompressor as _decompressor
+from netvet.firmware.formats.squashfs_slack import Layout, account
 from netvet.firmware.formats.squashfs_tables import (
     META_SIZE,
     NO_XATTR,
@@ -52,6 +53,9 @@ _FILE = struct.Struct("<HHHHIIIIII")  # _BASE, then start block, fragment, offse
 _FILE_ENTRY = frozenset((0, 2, 9))
 _LREG = struct.Struct("<QQQIIII")  # start, size, sparse, nlink, fragment, offset, xattr
 _II = struct.Struct("<II")
+_U32 = struct.Struct("<I")
+# bytes after the 16-byte common header of the inodes of a fixed size, by type
+_ENDS = {1: 16, 4: 8, 5: 8, 6: 4, 7: 4, 11: 12, 12: 12, 13: 8, 14: 8}
 _DIR_HEADER = struct.Struct("<III")  # count - 1, start block, inode number
 _DIR_ENTRY = struct.Struct("<HhHH")  # offset, inode number delta, type, name size - 1
 
@@ -76,8 +80,16 @@ class _Image:
         self.data = Data(fh, sb.block_size, data_decompress, Fragments(meta, sb))
         self.ids = read_ids(meta, sb)
         self.xattrs = Xattrs(meta, sb)
-        self.inodes = Table(meta, sb.inode_table_start, ctx, "inode")
-        self.dirs = Table(meta, sb.directory_table_start, ctx, "directory")
+        self.layout = layout = Layout.of(meta, sb)
+        # what every entry adds to the layout (squashfs_slack.py), without attribute chains
+        # The run of inode records, and of fragment pieces, that the last entries extended:
+        # walked in about the order mksquashfs wrote them, most entries only move its end, and
+        # the layout keeps a few thousand runs instead of an entry per record
+        self._inode_from = self._inode_to = self._piece_from = self._piece_to = 0
+        self._shift = layout.shift
+        istart, dstart = sb.inode_table_start, sb.directory_table_start
+        self.inodes = Table(meta, istart, layout.stop(istart), ctx, "inode")
+        self.dirs = Table(meta, dstart, layout.stop(dstart), ctx, "directory")
         self._metas: dict[tuple[object, ...], Meta] = {}
 
     def inode(self, ref: int) -> tuple[int, int]:
@@ -106,7 +118,7 @@ class _Image:
                 Kind.FILE,
                 meta,
                 size,
-                self._opener(path, p + 32, start, size, fragment, offset),
+                self._opener(path, p, p + 32, start, size, fragment, offset),
             )
         basic = (itype - 1) % 7 + 1
         if entry_type and (entry_type - 1) % 7 + 1 != basic:
@@ -120,11 +132,13 @@ class _Image:
         size = 0
         opener: Opener | None = None
         q = p + 16
+        end = q + _ENDS.get(itype, 0)  # where the inode's record ends, if of a fixed size
         if kind is Kind.FILE:
             start, size, _sparse, _nlink, fragment, offset, xattr = _LREG.unpack_from(buf, q)
-            opener = self._opener(path, q + 40, start, size, fragment, offset)
+            opener = self._opener(path, p, q + 40, start, size, fragment, offset)
         elif itype == 8:
-            xattr = _LDIR.unpack_from(buf, q)[6]
+            _n, _s, _b, _p, count, _o, xattr = _LDIR.unpack_from(buf, q)
+            self._inode(p, self._dir_index_end(q + 24, count))
         elif kind is Kind.SYMLINK:
             _nlink, tsize = _II.unpack_from(buf, q)
             if tsize > MAX_TARGET:
@@ -134,8 +148,10 @@ class _Image:
             if len(raw) != tsize:
                 raise CorruptContainer(f"squashfs: {path!r}: truncated symlink target")
             target = raw.decode("utf-8", "surrogateescape")
+            end = q + 8 + tsize
             if itype == 10:
-                (xattr,) = struct.unpack_from("<I", buf, q + 8 + tsize)
+                (xattr,) = struct.unpack_from("<I", buf, end)
+                end += 4
         elif kind in (Kind.BLOCK, Kind.CHAR):
             _nlink, dev = _II.unpack_from(buf, q)
             rdev = decode_dev(dev)
@@ -143,8 +159,39 @@ class _Image:
                 (xattr,) = struct.unpack_from("<I", buf, q + 8)
         elif itype > 7:  # extended fifo, socket
             (xattr,) = struct.unpack_from("<I", buf, q + 4)
+        if end > q:
+            self._inode(p, end)
         meta = self._meta(mode, uid, gid, target, rdev, xattr, mtime)
         return Member(path, kind, meta, size, opener)
+
+    def _inode(self, p: int, end: int) -> None:
+        """The inode record p..end (positions in the inode table): the current run, or a new."""
+        if p != self._inode_to:
+            self.layout.inodes.append((self._inode_from, self._inode_to))
+            self._inode_from = p
+        self._inode_to = end
+
+    def _piece(self, key: int, end: int) -> None:
+        """A fragment piece, as keys (fragment << shift | offset): like `_inode`."""
+        if key != self._piece_to:
+            self.layout.pieces.append((self._piece_from, self._piece_to))
+            self._piece_from = key
+        self._piece_to = end
+
+    def runs(self) -> None:
+        """The runs still open, into the layout: the listing is complete."""
+        self.layout.inodes.append((self._inode_from, self._inode_to))
+        self.layout.pieces.append((self._piece_from, self._piece_to))
+
+    def _dir_index_end(self, q: int, count: int) -> int:
+        """End of an extended directory inode: its index entries (start, block, name)."""
+        table = self.inodes
+        for _ in range(count):
+            table.need(q + 12)
+            if q + 12 > len(table.buf):
+                raise CorruptContainer("squashfs: directory index beyond the inode table")
+            q += 13 + _U32.unpack_from(table.buf, q + 8)[0]
+        return q
 
     def _meta(
         self,
@@ -169,16 +216,30 @@ class _Image:
         return meta
 
     def _opener(
-        self, path: str, q: int, start: int, size: int, fragment: int, offset: int
+        self, path: str, p: int, q: int, start: int, size: int, fragment: int, offset: int
     ) -> Opener:
         bs = self.sb.block_size
         count = (size + bs - 1) // bs if fragment == NO_FRAGMENT else size // bs
         words: tuple[int, ...] = ()
+        end = q + count * 4
         if count:
-            self.inodes.need(q + count * 4)
-            if q + count * 4 > len(self.inodes.buf):
+            self.inodes.need(end)
+            if end > len(self.inodes.buf):
                 raise CorruptContainer(f"squashfs: {path!r}: block list beyond the inode table")
             words = struct.unpack_from(f"<{count}I", self.inodes.buf, q)
+            self.layout.files.append((start, words, path))
+        if p == self._inode_to:
+            self._inode_to = end
+        else:
+            self._inode(p, end)
+        if fragment != NO_FRAGMENT:
+            if offset >= bs:  # a piece starts inside its block (and its key packs it so)
+                raise CorruptContainer(f"squashfs: {path!r}: fragment offset {offset}")
+            key = fragment << self._shift | offset
+            if key == self._piece_to:
+                self._piece_to = key + size - count * bs
+            else:
+                self._piece(key, key + size - count * bs)
         what = f"squashfs: {path}"
         opener = partial(FileStream, self.data, what, size, start, words, fragment, offset)
         return opener  # type: ignore[return-value]  # a FileStream is a binary stream
@@ -201,6 +262,7 @@ class _Image:
         p = table.pos(start, offset)
         end = p + dsize - 3
         table.need(end)
+        self.layout.listings.append((p, end))
         buf = table.buf
         out: list[tuple[str, tuple[int, int]]] = []
         room = self.ctx.limits.max_entries - self.ctx.entries
@@ -268,14 +330,20 @@ class SquashfsFormat:
             if root_member.kind is Kind.DIR:
                 root = (root[0], 1)
             members = list_tree(root, img.children, _dir_key, img.member, ctx, self.name, size)
+            img.runs()
+            found = account(img.layout, img.data, img.inodes, img.dirs, members)
+            img.data.fragment_ends = found.fragment_ends
         ctx.keep(stream)
         sb = img.sb
         trailing = (sb.bytes_used, size - sb.bytes_used) if size > sb.bytes_used else None
+        # STRICT: an honest image has no unreferenced byte, so any is unexplained
+        unaccounted = Field("unaccounted", found.field_value(), Rule.STRICT)
         return Listing(
             format=self.name,
             members=members,
-            fields=_fields(sb) + root_fields(root_member.meta),
+            fields=(*_fields(sb), unaccounted, *root_fields(root_member.meta)),
             trailing=trailing,
+            slack=found.slack,
         )
 
 

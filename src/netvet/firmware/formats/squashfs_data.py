@@ -23,8 +23,27 @@ from netvet.firmware.streams import PositionedReader
 
 COMPRESSORS = {1: "gzip", 2: "lzma", 3: "lzo", 4: "xz", 5: "lz4", 6: "zstd"}
 NO_FRAGMENT = 0xFFFFFFFF
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 DATA_UNCOMPRESSED = 1 << 24
 CACHED_FRAGMENTS = 8
+
+
+class HiddenBytes(CorruptContainer):
+    """Bytes inside a block that decompression never reads (after the end of its compressed
+    stream): mksquashfs writes none, and data hidden there leaves every file equal."""
+
+    def __init__(self, extra: int, size: int, codec: str, pos: int | None = None) -> None:
+        self.extra, self.size, self.codec = extra, size, codec
+        where = "" if pos is None else f" at {pos + size - extra:#x}"
+        block = "" if pos is None else f" at {pos:#x}"
+        super().__init__(
+            f"squashfs: {extra} bytes{where} after the end of the {codec} stream of the "
+            f"{size}-byte block{block} (hidden data?)"
+        )
+
+    def at(self, pos: int) -> HiddenBytes:
+        """The same, located: the block starts at image offset `pos`."""
+        return HiddenBytes(self.extra, self.size, self.codec, pos)
 
 
 def decompressor(comp: int, limit: int) -> Callable[[bytes], bytes]:
@@ -43,32 +62,41 @@ def decompressor(comp: int, limit: int) -> Callable[[bytes], bytes]:
     def decompress(data: bytes) -> bytes:
         if len(data) > limit:
             raise CorruptContainer(f"squashfs: compressed block of {len(data)} bytes > {limit}")
-        out, over = codec(data, limit)
-        if over:
+        out, extra = codec(data, limit)
+        if extra < 0:
             raise CorruptContainer(f"squashfs: a block expands beyond {limit} bytes")
+        if extra:  # the stream ended before the block did: bytes no reader looks at
+            raise HiddenBytes(extra, len(data), COMPRESSORS[comp])
         return out
 
     return decompress
 
 
-Codec = Callable[[bytes, int], tuple[bytes, bool]]
+# A codec returns the output and OVER when it went beyond the limit, else how many input bytes
+# follow the end of the compressed stream (0 in every block mksquashfs writes).
+Codec = Callable[[bytes, int], tuple[bytes, int]]
+OVER = -1
 
 
 def _gzip() -> Codec:
-    def run(data: bytes, limit: int) -> tuple[bytes, bool]:
+    def run(data: bytes, limit: int) -> tuple[bytes, int]:
         zobj = zlib.decompressobj()
         out = zobj.decompress(data, limit)
-        return out, bool(zobj.unconsumed_tail)
+        if zobj.unconsumed_tail:
+            return out, OVER
+        return out, len(zobj.unused_data)
 
     return run
 
 
 def _lzma(fmt: int) -> Callable[[], Codec]:
     def make() -> Codec:
-        def run(data: bytes, limit: int) -> tuple[bytes, bool]:
+        def run(data: bytes, limit: int) -> tuple[bytes, int]:
             lobj = lzma.LZMADecompressor(format=fmt)
             out = lobj.decompress(data, limit)
-            return out, not lobj.eof and not lobj.needs_input
+            if not lobj.eof and not lobj.needs_input:
+                return out, OVER
+            return out, len(lobj.unused_data)
 
         return run
 
@@ -78,9 +106,10 @@ def _lzma(fmt: int) -> Callable[[], Codec]:
 def _lzo() -> Codec:
     from lzallright import LZOCompressor
 
-    def run(data: bytes, limit: int) -> tuple[bytes, bool]:
+    # lzo1x_decompress_safe refuses input left over (InputNotConsumed), as the kernel does
+    def run(data: bytes, limit: int) -> tuple[bytes, int]:
         out = LZOCompressor.decompress(data, output_size_hint=limit)
-        return out, len(out) > limit
+        return out, OVER if len(out) > limit else 0
 
     return run
 
@@ -88,8 +117,9 @@ def _lzo() -> Codec:
 def _lz4() -> Codec:
     import lz4.block
 
-    def run(data: bytes, limit: int) -> tuple[bytes, bool]:
-        return lz4.block.decompress(data, uncompressed_size=limit), False
+    # LZ4_decompress_safe wants the last literals to end exactly at the end of the input
+    def run(data: bytes, limit: int) -> tuple[bytes, int]:
+        return lz4.block.decompress(data, uncompressed_size=limit), 0
 
     return run
 
@@ -97,9 +127,30 @@ def _lz4() -> Codec:
 def _zstd() -> Codec:
     import zstandard
 
-    def run(data: bytes, limit: int) -> tuple[bytes, bool]:
-        out = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read(limit + 1)
-        return out, len(out) > limit
+    # One frame, starting at the block's start (a skippable frame first would be skipped) and
+    # ending at its end: stream_reader alone stops after the first frame and ignores the rest.
+    def run(data: bytes, limit: int) -> tuple[bytes, int]:
+        if data[:4] != ZSTD_MAGIC:
+            raise CorruptContainer("squashfs: a zstd block that does not start with a frame")
+        dobj = zstandard.ZstdDecompressor().decompressobj()
+        declared = zstandard.get_frame_parameters(data).content_size
+        rest = 0  # input not yet fed when the frame ended
+        if declared <= limit:  # libzstd checks the output against it: decode at once
+            out = dobj.decompress(data)
+        elif declared != zstandard.CONTENTSIZE_UNKNOWN:
+            return b"", OVER
+        else:  # no size in the frame header (mksquashfs writes one): small steps, bounded
+            parts, total, at = [], 0, 0
+            while at < len(data) and total <= limit and not dobj.eof:
+                parts.append(dobj.decompress(data[at : at + 64]))
+                total += len(parts[-1])
+                at += 64
+            out, rest = b"".join(parts), max(0, len(data) - at)
+        if len(out) > limit:
+            return out, OVER
+        if not dobj.eof:
+            raise CorruptContainer("squashfs: a zstd block whose frame does not end")
+        return out, len(dobj.unused_data) + rest
 
     return run
 
@@ -128,6 +179,9 @@ class Data:
         self.block_size = block_size
         self.decompress = decompress
         self.fragments = fragments
+        # decompressed length of each fragment block: the end of the last piece a file takes
+        # (squashfs_slack.py, set once the listing is known)
+        self.fragment_ends: dict[int, int] = {}
         self._cache: OrderedDict[int, bytes] = OrderedDict()
 
     def block(self, pos: int, word: int) -> bytes:
@@ -139,12 +193,27 @@ class Data:
         data = self.fh.read(length)
         if len(data) != length:
             raise CorruptContainer(f"squashfs: data block at {pos} beyond the image")
-        return data if word & DATA_UNCOMPRESSED else self.decompress(data)
+        if word & DATA_UNCOMPRESSED:
+            return data
+        try:
+            return self.decompress(data)
+        except HiddenBytes as exc:
+            raise exc.at(pos) from None
 
     def fragment(self, index: int) -> bytes:
         data = self._cache.get(index)
         if data is None:
-            data = self._cache[index] = self.block(*self.fragments.entry(index))
+            pos, word = self.fragments.entry(index)
+            data = self.block(pos, word)
+            # files take pieces from its start, packed: what lies past the last is no file's
+            end = self.fragment_ends.get(index, len(data))
+            if len(data) > end:
+                raise CorruptContainer(
+                    f"squashfs: fragment block {index} at {pos:#x}: {len(data) - end} "
+                    f"decompressed bytes ({end:#x}..{len(data):#x}) after the last file's "
+                    "piece (hidden data?)"
+                )
+            self._cache[index] = data
             if len(self._cache) > CACHED_FRAGMENTS:
                 self._cache.popitem(last=False)
         return data

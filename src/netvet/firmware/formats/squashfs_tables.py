@@ -110,7 +110,12 @@ class Metadata:
             raise CorruptContainer(f"squashfs: bad metadata block header at {pos}")
         data = raw[2 : 2 + length]
         if not word & META_UNCOMPRESSED:
-            data = self.decompress(data)
+            try:
+                data = self.decompress(data)
+            except CorruptContainer as exc:  # name the block
+                if _hidden(exc):
+                    raise exc.at(pos + 2) from None  # type: ignore[attr-defined]
+                raise CorruptContainer(f"{exc} (the metadata block at {pos:#x})") from None
         if not data:  # never written; reads crossing them would crawl through the image
             raise CorruptContainer(f"squashfs: empty metadata block at {pos}")
         return data, pos + 2 + length
@@ -146,9 +151,10 @@ class Table:
     """One metadata table (inodes or directories) decompressed in order into one buffer, as
     far as references reach. `pos(block, offset)` is a reference's position in `buf`."""
 
-    def __init__(self, meta: Metadata, start: int, ctx: WalkContext, what: str) -> None:
+    def __init__(self, meta: Metadata, start: int, stop: int, ctx: WalkContext, what: str) -> None:
         self.meta = meta
         self.start = start
+        self.stop = stop  # where the next structure starts: no block of this table is there
         self.ctx = ctx
         self.what = what
         self.buf = bytearray()
@@ -166,14 +172,43 @@ class Table:
         return at[block] + offset
 
     def need(self, end: int) -> None:
-        """Decode until `buf` holds `end` bytes, or the image ends (the caller's unpack then
-        fails, as a truncated table should)."""
-        while len(self.buf) < end and self.more():
-            pass
+        """Decode until `buf` holds `end` bytes, or the table ends (the caller's unpack then
+        fails, as a truncated table should). Callers read ahead (an inode's largest fixed
+        part): bytes past the last block that are no metadata block end the table here too,
+        and squashfs_slack.py reports them."""
+        try:
+            while len(self.buf) < end and self.more():
+                pass
+        except CorruptContainer as exc:
+            if self._next == self.start or _hidden(exc):
+                raise
+
+    def finish(self) -> int:
+        """Decode the rest of the table, up to the next structure; where its last block ends.
+
+        Bytes there that do not read as metadata blocks ending by that structure are left out
+        (squashfs_slack.py reports them as a gap rather than the table as corrupt)."""
+        meta = self.meta
+        while self._next < self.stop:
+            meta.fh.seek(self._next)
+            head = meta.fh.read(2)
+            if len(head) < 2:
+                break
+            length = _U16.unpack(head)[0] & ~META_UNCOMPRESSED
+            if not 0 < length <= META_SIZE or self._next + 2 + length > self.stop:
+                break
+            try:
+                if not self.more():
+                    break
+            except CorruptContainer as exc:
+                if _hidden(exc):
+                    raise
+                break
+        return self._next
 
     def more(self) -> bool:
-        """Decode the next block; False at the end of the image."""
-        if self._next > self.meta.end - 2:
+        """Decode the next block; False at the end of the table."""
+        if self._next > self.meta.end - 2 or self._next >= self.stop:
             return False
         if len(self.at) >= MAX_TABLE // META_SIZE:  # tiny crafted blocks: bounded work too
             raise CorruptContainer(f"squashfs {self.what} table of more than {len(self.at)} blocks")
@@ -186,6 +221,12 @@ class Table:
             raise LimitExceeded(f"squashfs {self.what} table expands beyond {MAX_TABLE} bytes")
         self.ctx.check_ratio(len(self.buf), self._consumed, f"squashfs {self.what} table")
         return True
+
+
+def _hidden(exc: CorruptContainer) -> bool:
+    """squashfs_data.HiddenBytes (bytes after a block's compressed stream), which locates
+    itself (`at`): never read past as the end of a table."""
+    return getattr(exc, "at", None) is not None
 
 
 class Fragments:

@@ -1,0 +1,457 @@
+"""Bytes of a SquashFS image that no structure references must make a comparison different.
+
+mksquashfs leaves no such byte inside `bytes_used`, so every member comparing equal proved
+nothing about a payload put between blocks, after a block's compressed stream, past the pieces
+of a fragment block or between metadata blocks. Fixtures: tests/fixtures/slack/
+make_squashfs_slack.sh (notes in SQUASHFS.md): squashfs-plain.img stores its metadata and
+fragment block uncompressed, so each hostile variant here is made as an attacker would: bytes
+inserted, and every pointer past them (superblock, table indexes, fragment entries, the block
+list) moved to keep the image readable.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from netvet.firmware.compare import compare
+from netvet.firmware.context import WalkContext
+from netvet.firmware.formats.squashfs import FORMAT
+from netvet.firmware.limits import Limits
+from netvet.firmware.result import Comparison, Status, Verdict
+
+SLACK = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
+PAYLOAD = b"#!/bin/sh\nnc -l -p 4444 -e /bin/sh\n" * 2
+_Q = struct.Struct("<q")
+# superblock: bytes_used, then the table starts (squashfs_fs.h), each a u64 at these offsets
+POINTERS = range(40, 96, 8)
+DATA_START = 96  # bin/tool's blocks come first: no compression options
+UNCOMPRESSED = 1 << 24
+MTIME = 1700000000  # make_squashfs_slack.sh: -all-time
+NO_FRAGMENT = 0xFFFFFFFF
+
+
+def _plain() -> bytearray:
+    return bytearray((SLACK / "squashfs-plain.img").read_bytes())
+
+
+def _u64(img: bytearray, at: int) -> int:
+    return int(_Q.unpack_from(img, at)[0])
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Where the tables of squashfs-plain.img are (every one a single metadata block)."""
+
+    inode: int
+    directory: int
+    fragment_index: int
+    fragment_block: int  # the fragment table's metadata block
+    lookup_index: int
+    id_index: int
+
+    @classmethod
+    def of(cls, img: bytearray) -> Tables:
+        frag_index = _u64(img, 80)
+        return cls(
+            inode=_u64(img, 64),
+            directory=_u64(img, 72),
+            fragment_index=frag_index,
+            fragment_block=_u64(img, frag_index),
+            lookup_index=_u64(img, 88),
+            id_index=_u64(img, 48),
+        )
+
+
+def _insert(img: bytearray, at: int, payload: bytes) -> bytearray:
+    """`payload` inserted at `at`, and every absolute pointer at or past `at` moved: what an
+    attacker does to keep the image mountable. (The fixture's one file with blocks starts
+    before any insertion point, so no inode's start needs moving.)"""
+    t = Tables.of(img)
+    n = len(payload)
+    out = bytearray(img[:at] + payload + img[at:])
+
+    def move(field: int) -> None:
+        if field >= at:
+            field += n
+        value = _u64(out, field)
+        if value >= at:
+            _Q.pack_into(out, field, value + n)
+
+    for index in (t.fragment_index, t.lookup_index, t.id_index):
+        move(index)
+    if img[t.fragment_block + 1] & 0x80:  # the entries can be patched: stored uncompressed
+        for entry in range(_u64(img, 16) & 0xFFFFFFFF):  # start u64, size u32, unused u32
+            move(t.fragment_block + 2 + 16 * entry)
+    else:  # compressed: the caller inserts after the fragment blocks
+        assert at > _u64(img, 64) - 1, "fragment entries would need recompressing"
+    for field in POINTERS:
+        value = _u64(out, field)
+        if value >= at:
+            _Q.pack_into(out, field, value + n)
+    return out
+
+
+def _files(img: bytearray) -> list[tuple[int, int, int, int, int]]:
+    """(position in the inode table, start, fragment, offset, size) of every basic file inode of
+    the uncompressed inode table (a record at any byte that reads as one whose size fits)."""
+    t = Tables.of(img)
+    table = bytes(img[t.inode + 2 : t.directory])
+    found = []
+    for at in range(len(table) - 32):
+        kind, _m, _u, _g, mtime, _i, start, frag, off, size = struct.unpack_from(
+            "<HHHHIIIIII", table, at
+        )
+        if kind == 2 and mtime == MTIME and size < 1 << 16 and start < len(img):
+            found.append((at, start, frag, off, size))
+    return found
+
+
+def _tool_block_list(img: bytearray) -> tuple[int, list[int]]:
+    """Image offset and words of bin/tool's block list (its blocks start the data)."""
+    [(at, _, frag, _, size)] = [f for f in _files(img) if f[1] == DATA_START and f[4] > 4096]
+    assert frag == NO_FRAGMENT  # so its last block is a short one: no tail-end fragment
+    at += Tables.of(img).inode + 2
+    words = list(struct.unpack_from(f"<{-(-size // 4096)}I", img, at + 32))
+    return at + 32, words
+
+
+def _fragment_entry(img: bytearray) -> tuple[int, int, int]:
+    """(image offset of fragment 0's entry, block start, size word)."""
+    entry = Tables.of(img).fragment_block + 2
+    start, word = struct.unpack_from("<QI", img, entry)
+    return entry, start, word
+
+
+def _run(tmp_path: Path, ref: bytes, dep: bytes) -> Comparison:
+    (tmp_path / "ref.img").write_bytes(ref)
+    (tmp_path / "dep.img").write_bytes(dep)
+    return compare(tmp_path / "ref.img", tmp_path / "dep.img")
+
+
+def _unexplained(result: Comparison) -> list[str]:
+    return [f.summary for f in result.findings if f.status is Status.UNEXPLAINED]
+
+
+def _unaccounted(img: bytes) -> str:
+    from io import BytesIO
+
+    listing = FORMAT.list(BytesIO(img), len(img), WalkContext(Limits()))
+    return {f.name: f.value for f in listing.fields}["unaccounted"]
+
+
+# -- honest images -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["plain", "xz", "zstd", "lz4"])
+def test_honest_images_have_nothing_unaccounted(name: str) -> None:
+    img = (SLACK / f"squashfs-{name}.img").read_bytes()
+    assert _unaccounted(img) == "none"
+
+
+@pytest.mark.parametrize("name", ["xz", "zstd", "lz4"])
+def test_honest_rebuild_stays_equivalent(tmp_path: Path, name: str) -> None:
+    ref = (SLACK / "squashfs-plain.img").read_bytes()
+    dep = (SLACK / f"squashfs-{name}.img").read_bytes()
+    result = _run(tmp_path, ref, dep)
+    assert result.verdict is Verdict.EQUIVALENT, _unexplained(result)
+
+
+def _hostile() -> dict[str, bytearray]:
+    """Each hiding place below, as the tests build it."""
+    img = _plain()
+    t = Tables.of(img)
+    where, words = _tool_block_list(img)
+    blocks_end = DATA_START + sum(w & ~UNCOMPRESSED for w in words)
+    stream = _insert(img, blocks_end, PAYLOAD)
+    last = where + len(PAYLOAD) + 4 * (len(words) - 1)
+    struct.pack_into("<I", stream, last, words[-1] + len(PAYLOAD))
+    _, start, word = _fragment_entry(img)
+    tail = _insert(img, start + (word & ~UNCOMPRESSED), PAYLOAD)
+    entry, _, _ = _fragment_entry(tail)
+    struct.pack_into("<I", tail, entry + 8, word + len(PAYLOAD))
+    return {
+        "before the inode table": _insert(img, t.inode, PAYLOAD),
+        "between inode and directory tables": _insert(img, t.directory, PAYLOAD),
+        "after a file's blocks": _insert(img, blocks_end, PAYLOAD),
+        "before the id table index": _insert(img, t.id_index, PAYLOAD),
+        "after a gzip stream": stream,
+        "after a fragment block's last piece": tail,
+    }
+
+
+def test_hostile_images_read_back_the_same(tmp_path: Path) -> None:
+    """The patching is sound, as an attacker's would be: every hostile image lists, its members
+    read back as the original's, and (where squashfs-tools is installed) unsquashfs extracts
+    the same tree from it without a word. Only the checks here see the payload."""
+    from netvet.firmware.digests import digest_of
+
+    def digests(img: bytes) -> dict[str, str | None]:
+        from io import BytesIO
+
+        ctx = WalkContext(Limits())
+        listing = FORMAT.list(BytesIO(img), len(img), ctx)
+        return {m.name: digest_of(m, ctx) if m.opener else None for m in listing.members}
+
+    original = digests(bytes(_plain()))
+    for what, img in _hostile().items():
+        got = digests(bytes(img))
+        if what.startswith("after a f") or what.startswith("after a g"):  # refused on reading
+            assert got.keys() == original.keys(), what
+        else:
+            assert got == original, what
+    unsquashfs = shutil.which("unsquashfs")
+    if unsquashfs is None:
+        return
+    (tmp_path / "ref.img").write_bytes(_plain())
+    subprocess.run([unsquashfs, "-q", "-n", "-d", str(tmp_path / "ref"), str(tmp_path / "ref.img")])
+    for i, (what, img) in enumerate(_hostile().items()):
+        (tmp_path / f"{i}.img").write_bytes(img)
+        done = subprocess.run(
+            [unsquashfs, "-q", "-n", "-d", str(tmp_path / str(i)), str(tmp_path / f"{i}.img")],
+            capture_output=True,
+        )
+        assert done.returncode == 0, (what, done.stderr)
+        assert _tree(tmp_path / str(i)) == _tree(tmp_path / "ref"), what
+
+
+def _tree(root: Path) -> dict[str, bytes | str]:
+    return {
+        str(p.relative_to(root)): str(p.readlink()) if p.is_symlink() else p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_symlink() or p.is_file()
+    }
+
+
+# -- hostile variants ----------------------------------------------------------------------------
+
+
+def _hidden_between(tmp_path: Path, at: int, expect: str, payload: bytes = PAYLOAD) -> None:
+    img = _plain()
+    dep = _insert(img, at, payload)
+    result = _run(tmp_path, bytes(img), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+    [field] = [f for f in result.findings if f.locations and f.locations[0].symbol == "unaccounted"]
+    assert field.status is Status.UNEXPLAINED
+    assert f"{len(payload)} bytes at {at:#x} between {expect}" in field.summary, field.summary
+
+
+def test_bytes_before_the_inode_table(tmp_path: Path) -> None:
+    at = Tables.of(_plain()).inode
+    _hidden_between(tmp_path, at, "fragment block 0 and the inode table")
+
+
+def test_bytes_between_inode_and_directory_tables(tmp_path: Path) -> None:
+    at = Tables.of(_plain()).directory
+    _hidden_between(tmp_path, at, "the inode table and the directory table")
+
+
+def test_bytes_between_a_files_blocks_and_the_fragment_block(tmp_path: Path) -> None:
+    img = _plain()
+    _, words = _tool_block_list(img)
+    at = DATA_START + sum(w & ~UNCOMPRESSED for w in words)
+    _hidden_between(tmp_path, at, "data blocks of /bin/tool and fragment block 0")
+
+
+def test_bytes_before_the_id_table_index(tmp_path: Path) -> None:
+    at = Tables.of(_plain()).id_index
+    _hidden_between(tmp_path, at, "the id table and the id table index")
+
+
+def test_metadata_block_of_payload_after_the_last_inode(tmp_path: Path) -> None:
+    """A well-formed (uncompressed) metadata block appended to the inode table: every block
+    chains, but its bytes follow the last inode."""
+    img = _plain()
+    block = struct.pack("<H", 0x8000 | len(PAYLOAD)) + PAYLOAD
+    dep = _insert(img, Tables.of(img).directory, block)
+    found = _unaccounted(bytes(dep))
+    assert f"inode table: {len(PAYLOAD)} decompressed bytes after the last inode" in found
+    result = _run(tmp_path, bytes(img), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+
+
+def test_bytes_after_a_compressed_stream(tmp_path: Path) -> None:
+    """Junk appended to bin/tool's last data block, the block's size word grown to cover it:
+    the file still reads back the same, the zlib stream ends before the block."""
+    img = _plain()
+    where, words = _tool_block_list(img)
+    at = DATA_START + sum(w & ~UNCOMPRESSED for w in words)
+    dep = _insert(img, at, PAYLOAD)
+    last = where + len(PAYLOAD) + 4 * (len(words) - 1)  # the inode table moved too
+    struct.pack_into("<I", dep, last, words[-1] + len(PAYLOAD))
+    assert _unaccounted(bytes(dep)) == "none"  # every byte is in a block now
+    result = _run(tmp_path, bytes(img), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+    [finding] = [f for f in result.findings if f.status is Status.UNEXPLAINED]
+    assert finding.path.endswith("bin/tool")
+    block = at - (words[-1] & ~UNCOMPRESSED)
+    assert (
+        f"{len(PAYLOAD)} bytes at {at:#x} after the end of the gzip stream of the "
+        f"{(words[-1] & ~UNCOMPRESSED) + len(PAYLOAD)}-byte block at {block:#x}"
+    ) in finding.summary, finding.summary
+
+
+def test_bytes_after_the_last_piece_of_a_fragment_block(tmp_path: Path) -> None:
+    img = _plain()
+    _, start, word = _fragment_entry(img)
+    at = start + (word & ~UNCOMPRESSED)
+    dep = _insert(img, at, PAYLOAD)
+    entry, _, _ = _fragment_entry(dep)
+    struct.pack_into("<I", dep, entry + 8, word + len(PAYLOAD))
+    assert _unaccounted(bytes(dep)) == "none"
+    result = _run(tmp_path, bytes(img), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+    found = _unexplained(result)
+    assert found, found
+    assert all("fragment block 0" in f and "after the last file's piece" in f for f in found)
+
+
+def test_a_gap_between_pieces_of_a_fragment_block(tmp_path: Path) -> None:
+    """Payload put in the fragment block before the last piece, whose offset (in the
+    uncompressed inode table) is moved past it."""
+    img = _plain()
+    t = Tables.of(img)
+    _, start, word = _fragment_entry(img)
+    length = word & ~UNCOMPRESSED
+    [(inode, _, _, off, size)] = [f for f in _files(img) if f[2] == 0 and f[3] + f[4] == length]
+    dep = bytearray(img)
+    dep[start + off : start + off] = PAYLOAD
+    dep = _shift_after(dep, img, start + off, len(PAYLOAD))
+    entry, _, _ = _fragment_entry(dep)
+    struct.pack_into("<I", dep, entry + 8, word + len(PAYLOAD))
+    struct.pack_into("<I", dep, t.inode + len(PAYLOAD) + 2 + inode + 24, off + len(PAYLOAD))
+    found = _unaccounted(bytes(dep))
+    assert f"fragment block 0: decompressed bytes {off:#x}..{off + len(PAYLOAD):#x}" in found
+    result = _run(tmp_path, bytes(img), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+
+
+def _shift_after(dep: bytearray, img: bytearray, at: int, n: int) -> bytearray:
+    """`dep` is `img` with n bytes inserted at `at`: move the pointers as `_insert` does."""
+    moved = _insert(img, at, bytes(n))
+    moved[at : at + n] = dep[at : at + n]
+    return moved
+
+
+# -- malformed tables: a clear refusal, never a traceback -------------------------------------
+
+
+def _set(img: bytearray, at: int, value: int) -> bytearray:
+    out = bytearray(img)
+    _Q.pack_into(out, at, value)
+    return out
+
+
+def _malformed() -> list[tuple[str, bytearray]]:
+    img = _plain()
+    t = Tables.of(img)
+    entry, _, _ = _fragment_entry(img)
+    return [
+        ("fragment block over the superblock", _set(img, entry, 0)),
+        ("directory table past the end", _set(img, 72, len(img) + 100)),
+        ("inode table inside the directory table", _set(img, 64, t.directory + 4)),
+        ("export table over the inode table", _set(img, t.lookup_index, t.inode)),
+        ("bytes_used before the id table", _set(img, 40, t.id_index)),
+        ("id table index over the superblock", _set(img, t.id_index, 0)),
+    ]
+
+
+@pytest.mark.parametrize(("what", "dep"), _malformed(), ids=[w for w, _ in _malformed()])
+def test_malformed_tables_are_not_compared(tmp_path: Path, what: str, dep: bytearray) -> None:
+    result = _run(tmp_path, bytes(_plain()), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT, what
+    assert any(f.klass == "not-compared" for f in result.findings), _unexplained(result)
+
+
+def test_bytes_after_the_stream_of_a_metadata_block(tmp_path: Path) -> None:
+    """squashfs-zstd.img's inode table block (compressed) grown by bytes after its zstd
+    frame: the whole image is refused, the block and the bytes located."""
+    img = bytearray((SLACK / "squashfs-zstd.img").read_bytes())
+    block = Tables.of(img).inode
+    (header,) = struct.unpack_from("<H", img, block)
+    assert not header & 0x8000
+    end = block + 2 + header
+    dep = _insert(img, end, PAYLOAD)
+    struct.pack_into("<H", dep, block, header + len(PAYLOAD))
+    result = _run(tmp_path, bytes(img), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+    [finding] = _unexplained(result)
+    assert f"{len(PAYLOAD)} bytes at {end:#x} after the end of the zstd stream" in finding
+
+
+# -- every codec: a block's stream must end where the block does ------------------------------
+
+
+def _streams() -> list[tuple[int, bytes]]:
+    import lzma
+    import zlib
+
+    import lz4.block
+    import zstandard
+    from lzallright import LZOCompressor
+
+    plain = b"squashfs block " * 300
+    return [
+        (1, zlib.compress(plain)),
+        (2, lzma.compress(plain, format=lzma.FORMAT_ALONE)),
+        (3, LZOCompressor().compress(plain)),
+        (4, lzma.compress(plain, format=lzma.FORMAT_XZ)),
+        (5, lz4.block.compress(plain, store_size=False)),
+        (6, zstandard.ZstdCompressor().compress(plain)),
+    ]
+
+
+@pytest.mark.parametrize(("comp", "stream"), _streams(), ids=lambda v: str(v)[:6])
+def test_every_codec_refuses_bytes_after_its_stream(comp: int, stream: bytes) -> None:
+    from netvet.firmware.errors import CorruptContainer
+    from netvet.firmware.formats.squashfs_data import decompressor
+
+    decompress = decompressor(comp, 8192)
+    assert decompress(stream) == b"squashfs block " * 300
+    # lzo and lz4 refuse input left over in the library (lzallright, lz4.block errors, which
+    # the format's parser_errors turns into CorruptContainer); the others are checked here
+    with pytest.raises(CorruptContainer if comp not in (3, 5) else Exception):
+        decompress(stream + PAYLOAD)
+
+
+def test_zstd_frames_around_the_block_are_refused() -> None:
+    import zstandard
+
+    from netvet.firmware.errors import CorruptContainer
+    from netvet.firmware.formats.squashfs_data import decompressor
+
+    frame = zstandard.ZstdCompressor().compress(b"content")
+    skippable = struct.pack("<II", 0x184D2A50, len(PAYLOAD)) + PAYLOAD
+    decompress = decompressor(6, 8192)
+    for hostile in (skippable + frame, frame + skippable, frame + frame):
+        with pytest.raises(CorruptContainer):
+            decompress(hostile)
+    unsized = zstandard.ZstdCompressor(write_content_size=False).compress(b"content")
+    assert decompress(unsized) == b"content"
+    with pytest.raises(CorruptContainer):
+        decompress(unsized + PAYLOAD)
+
+
+def test_overlapping_pieces_do_not_hide_a_gap() -> None:
+    """Pieces [0,10), [5,15), then [20,30) of one fragment block: the overlap would make the
+    lengths add up to the end (10 + 10 + 10 = 30), the sweep still finds 15..20."""
+    from types import SimpleNamespace
+
+    from netvet.firmware.formats.squashfs_slack import Layout, _fragments
+
+    sb = SimpleNamespace(block_log=12, flags=0)
+    layout = Layout(sb, [], [])  # type: ignore[arg-type]
+    layout.pieces = [(0, 10), (5, 15), (20, 30), (0, 0)]
+    data = SimpleNamespace(fragments=SimpleNamespace(entry=lambda index: (4096, 100)))
+    regions: list[tuple[int, int, str]] = []
+    found: list[str] = []
+    ends = _fragments(layout, data, regions, found, [])  # type: ignore[arg-type]
+    assert ends == {0: 30}
+    assert regions == [(4096, 4196, "fragment block 0")]
+    [gap] = found
+    assert "fragment block 0: decompressed bytes 0xf..0x14 (5 bytes)" in gap
