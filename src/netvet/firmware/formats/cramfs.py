@@ -9,11 +9,14 @@ zlib blocks of at most 4 KiB), so this module reads both orders with one code pa
 inode words are unpacked in the image's order and split per `_FIELDS`.
 
 CramFS has no timestamps, xattrs or hard links (mkcramfs stores each link as its own inode); the
-image's byte order is layout. Blocks are decoded one at a time when read, each bounded to 4 KiB.
+image's byte order is layout. Blocks are decoded one at a time when read, each bounded to 4 KiB,
+and a zlib stream must end exactly where its block does. cramfs_slack accounts every other byte
+of the image (tests/fixtures/slack/CRAMFS.md).
 """
 
 from __future__ import annotations
 
+import hashlib
 import stat
 import struct
 import zlib
@@ -25,6 +28,7 @@ from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import ExtentStream, parser_errors, root_fields
 from netvet.firmware.formats._members import list_inodes
+from netvet.firmware.formats.cramfs_slack import account
 from netvet.firmware.model import Field, Listing, Meta, Rule
 
 MAGIC_LE = b"\x45\x3d\xcd\x28"
@@ -33,12 +37,15 @@ SIGNATURE = b"Compressed ROMFS"
 SUPER = struct.Struct("4xIII16sIIII16s")  # after the magic: size .. name; the root inode follows
 ROOT_AT = 64
 BLOCK = 4096
-UNCOMPRESSED = 1 << 30
-DIRECT = 1 << 31
+# block pointer flags, only with EXT_BLOCK_POINTERS in the superblock (linux cramfs_fs.h)
+UNCOMPRESSED = 1 << 31
+DIRECT = 1 << 30
+EXT_BLOCK_POINTERS = 0x800
 MAX_STORED = 2 * BLOCK  # deflate never needs twice the input to store one block
 FSID_VERSION_2 = 0x1  # fsid.crc holds the image's CRC-32, taken with the field zeroed
 CRC_AT = 32
 MAX_LINK = 4096  # the kernel reads a symlink target as one page
+MAX_NOTES = 16  # a long list says enough by then; a digest of all of it keeps it compared
 # (shift, width) of mode, uid, size, gid, namelen, offset in the three inode words: C bitfields
 # are allocated from the low bit on little-endian hosts and from the high bit on big-endian ones.
 _FIELDS = {
@@ -63,7 +70,7 @@ class _Image:
 
     def __init__(self, stream: BinaryIO, size: int, endian: str) -> None:
         self.stream, self.e = stream, endian
-        head = self._read(0, ROOT_AT)
+        head = self.read(0, ROOT_AT)
         fields = struct.unpack(endian + SUPER.format, head)
         self.length, self.flags, _future, signature = fields[:4]
         self.crc, self.edition, self.blocks, self.files, name = fields[4:]
@@ -80,18 +87,18 @@ class _Image:
 
     def _check_crc(self) -> None:
         """What cramfsck checks first: a flipped byte anywhere is a corrupt image, not a file."""
-        head = bytearray(self._read(0, ROOT_AT))
+        head = bytearray(self.read(0, ROOT_AT))
         head[CRC_AT : CRC_AT + 4] = bytes(4)
         crc = zlib.crc32(head)
         at = ROOT_AT
         while at < self.length:
             n = min(1 << 16, self.length - at)
-            crc = zlib.crc32(self._read(at, n), crc)
+            crc = zlib.crc32(self.read(at, n), crc)
             at += n
         if crc != self.crc:
             raise CorruptContainer(f"cramfs: CRC {crc:#x} does not match the superblock's")
 
-    def _read(self, at: int, n: int) -> bytes:
+    def read(self, at: int, n: int) -> bytes:
         self.stream.seek(at)
         data = self.stream.read(n)
         if len(data) != n:
@@ -99,12 +106,12 @@ class _Image:
         return data
 
     def inode(self, at: int) -> _Inode:
-        words = struct.unpack(self.e + "III", self._read(at, 12))
+        words = struct.unpack(self.e + "III", self.read(at, 12))
         mode, uid, size, gid, namelen, offset = (
             (words[i // 2] >> shift) & ((1 << width) - 1)
             for i, (shift, width) in enumerate(_FIELDS[self.e])
         )
-        name = self._read(at + 12, namelen * 4).rstrip(b"\0")
+        name = self.read(at + 12, namelen * 4).rstrip(b"\0")
         return _Inode(mode, uid, size, gid, offset * 4, name, at + 12 + namelen * 4)
 
     # -- the InodeTree protocol ------------------------------------------------------------------
@@ -147,17 +154,23 @@ class _Image:
 
     def content(self, node: _Inode, what: str) -> BinaryIO:
         count = (node.size + BLOCK - 1) // BLOCK
-        ends = struct.unpack(f"{self.e}{count}I", self._read(node.offset, 4 * count))
+        ends = struct.unpack(f"{self.e}{count}I", self.read(node.offset, 4 * count))
         extents = []
         start = node.offset + 4 * count
-        for i, end in enumerate(ends):
+        for i, pointer in enumerate(ends):
+            if pointer & (UNCOMPRESSED | DIRECT) and not self.flags & EXT_BLOCK_POINTERS:
+                raise CorruptContainer(f"cramfs: block pointer {pointer:#x} past the image")
             length = min(BLOCK, node.size - i * BLOCK)
-            extents.append((i * BLOCK, length, self._block(start, end)))
-            start = end & ~(UNCOMPRESSED | DIRECT)
+            extents.append((i * BLOCK, length, self._block(start, pointer)))
+            start = pointer & ~(UNCOMPRESSED | DIRECT)
         return ExtentStream(node.size, extents, what)  # type: ignore[return-value]
 
     def _block(self, start: int, pointer: int) -> Callable[[], bytes]:
-        """A loader for the block from `start` to the end the pointer names (fs/cramfs/inode.c)."""
+        """A loader for the block from `start` to the end the pointer names (fs/cramfs/inode.c).
+
+        A zlib stream must end exactly at the block's end: mkcramfs stores nothing after it,
+        and bytes there are read by no one (cramfs_slack leaves block contents to this check).
+        """
 
         def load() -> bytes:
             if pointer & DIRECT:
@@ -167,13 +180,21 @@ class _Image:
                 return b""
             if not 0 < end - start <= MAX_STORED:
                 raise CorruptContainer(f"cramfs: block of {end - start} bytes at {start}")
-            raw = self._read(start, end - start)
+            raw = self.read(start, end - start)
             if pointer & UNCOMPRESSED:
                 return raw[:BLOCK]
             inflater = zlib.decompressobj()
             out = inflater.decompress(raw, BLOCK)
             if inflater.unconsumed_tail:
                 raise CorruptContainer("cramfs: a block expands beyond 4096 bytes")
+            if inflater.unused_data or not inflater.eof:
+                extra = len(inflater.unused_data)
+                raise CorruptContainer(
+                    f"cramfs: the zlib stream of the block at {start:#x} ends {extra} bytes "
+                    f"before the block's end at {end:#x}"
+                    if inflater.eof
+                    else f"cramfs: the zlib stream of the block at {start:#x} is cut short"
+                )
             return out
 
         return load
@@ -208,12 +229,20 @@ class CramfsFormat:
             img = _Image(stream, size, "<" if magic == MAGIC_LE else ">")
             members = list_inodes(img, img.root, ctx, self.name, size)
             root = img.meta(img.root)
+            slack, notes = account(img)
+        if len(notes) > MAX_NOTES:
+            # the digest of the whole list: a difference past the cut still shows
+            digest = hashlib.sha256("\n".join(notes).encode()).hexdigest()[:16]
+            notes[MAX_NOTES:] = [f"and {len(notes) - MAX_NOTES} more (all: sha256 {digest})"]
+        unaccounted = Field("unaccounted", "; ".join(notes) or "none", Rule.STRICT)
         ctx.keep(stream)
         return Listing(
             format=self.name,
             members=members,
-            fields=_fields(img) + root_fields(root)[:2],  # cramfs has no xattrs
+            # cramfs has no xattrs
+            fields=(*_fields(img), *root_fields(root)[:2], unaccounted),
             trailing=(img.length, size - img.length) if size > img.length else None,
+            slack=tuple(slack),
         )
 
 

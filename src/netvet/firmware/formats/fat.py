@@ -3,11 +3,17 @@
 FAT has no unix modes or owners: members carry Meta(mode=None). dissect follows cluster chains
 without a bound, so a chain that loops (a cluster pointing back into its own chain) would never
 end; `_BoundedFAT` replaces the table reader with one that stops at the first repeated cluster.
+
+dissect shows the members only. What else the volume holds is accounted by fat_boot (boot code,
+reserved sectors, FSInfo), fat_table (every FAT copy) and fat_slack (every cluster, directory
+slack): anything no member shows is slack or a STRICT `unaccounted` note (tests/fixtures/slack
+/FAT.md says what honest images hold).
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -17,7 +23,12 @@ from dissect.fat.fat import FAT, FATFS, DirectoryEntry, RootDirectory
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import guarded_opener, list_tree, parser_errors
+from netvet.firmware.formats.fat_boot import boot_area
+from netvet.firmware.formats.fat_slack import account
+from netvet.firmware.formats.fat_table import Table
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
+
+MAX_NOTES = 16  # a long list says enough by then; a digest of all of it keeps it compared
 
 
 class _BoundedFAT(FAT):
@@ -81,6 +92,33 @@ def _fields(fs: FATFS) -> tuple[Field, ...]:
     )
 
 
+def _accounted(
+    fs: FATFS, stream: BinaryIO, fields: tuple[Field, ...]
+) -> tuple[tuple[Field, ...], list[tuple[int, int]]]:
+    """The header fields with the boot area's and what no member accounts for; the slack."""
+    boot, slack, notes = boot_area(fs, stream)
+    table = Table(fs, stream)
+    found = account(fs, stream, table)
+    notes += table.notes + found.notes
+    if len(notes) > MAX_NOTES:
+        # the digest of the whole list: a difference past the cut still shows
+        digest = hashlib.sha256("\n".join(notes).encode()).hexdigest()[:16]
+        notes[MAX_NOTES:] = [f"and {len(notes) - MAX_NOTES} more (all: sha256 {digest})"]
+    unaccounted = Field("unaccounted", "; ".join(notes) or "none", Rule.STRICT)
+    return fields + boot + (unaccounted,), _merge(slack + found.slack)
+
+
+def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, length in sorted(r for r in ranges if r[1] > 0):
+        if out and start <= out[-1][0] + out[-1][1]:
+            prev = out[-1]
+            out[-1] = (prev[0], max(prev[1], start + length - prev[0]))
+        else:
+            out.append((start, length))
+    return out
+
+
 class FatFormat:
     name = "fat"
 
@@ -96,7 +134,7 @@ class FatFormat:
         with parser_errors(self.name):
             fs = self._open(stream, size)
             members = list_tree(fs.root, _children, _dir_key, self._member, ctx, self.name, size)
-            fields = _fields(fs)
+            fields, slack = _accounted(fs, stream, _fields(fs))
         ctx.keep(stream)
         end = fs.total_sectors * fs.sector_size
         return Listing(
@@ -104,6 +142,7 @@ class FatFormat:
             members=members,
             fields=fields,
             trailing=(end, size - end) if size > end else None,
+            slack=tuple(slack),
         )
 
     def _open(self, stream: BinaryIO, size: int) -> FATFS:
