@@ -20,7 +20,7 @@ from netvet.inventory.matchers import PLACEHOLDERS, NameMatcher, TokenIndex
 from netvet.inventory.names import name_key
 from netvet.inventory.registry import OuiRegistry, PenRegistry
 from netvet.inventory.registry.pen import enterprise_number, parse_oid
-from netvet.inventory.signals import mac_normal
+from netvet.inventory.signals import RAW, mac_digits, mac_key
 
 TODAY = dt.date(2025, 6, 1)
 HUAWEI_OUI = "oui=00:E0:FC→huawei"
@@ -90,10 +90,12 @@ def test_short_names_are_never_fuzzy(ident: Identifier, families: Families) -> N
 # ----------------------------------------------------------------- blank-separated MACs
 
 
-def test_mac_normal_reads_blank_separated_octets() -> None:
+def test_mac_key_reads_blank_separated_octets(ident: Identifier) -> None:
     texts = ["00 E0 FC 12 34 56", " 00 e0 fc 12 34 56 ", "00 E0 FC 12 34", "00  E0 FC 12 34 56"]
-    got = pl.Series(texts).to_frame("m").select(mac_normal(pl.col("m"))).to_series()
-    assert got.to_list() == ["00E0FC123456", "00E0FC123456", None, None]
+    text = pl.col("m").str.strip_chars()
+    key = mac_key(text, mac_digits(text), ident.source.blocks)
+    got = pl.Series(texts).to_frame("m").select(key).to_series()
+    assert got.to_list() == ["00E0FC", "00E0FC", RAW + texts[2], RAW + texts[3]]
 
 
 @pytest.mark.parametrize("mac", ["00 E0 FC 12 34 56", "00 e0 fc 12 34 56", "  00 E0 FC 12 34 56"])

@@ -14,8 +14,8 @@ from netvet.inventory.signals import (
     Periods,
     date_formats,
     joined_keys,
+    mac_digits,
     mac_key,
-    mac_normal,
     parse_dates,
     present,
     token_key,
@@ -86,17 +86,22 @@ class KeyPlan:
     def add(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """`frame` with the `KEYS` columns added."""
         first: list[pl.Expr] = []
+        second: list[pl.Expr] = []  # from `first`
         keys: list[pl.Expr] = []
         for signal in SIGNALS:
             texts = [self._text(c) for c in self.fields.all(FIELD_OF[signal])]
             if not texts:
                 keys.append(pl.lit(None, pl.String).alias(KEY[signal]))
             elif signal == "oui":
-                names = [f"{PREFIX}mac{i}" for i in range(len(texts))]
-                first += [mac_normal(t).alias(n) for t, n in zip(texts, names, strict=True)]
+                trimmed = [f"{PREFIX}mac{i}" for i in range(len(texts))]
+                digits = [f"{PREFIX}digits{i}" for i in range(len(texts))]
+                first += [t.str.strip_chars().alias(n) for t, n in zip(texts, trimmed, strict=True)]
+                second += [
+                    mac_digits(pl.col(t)).alias(d) for t, d in zip(trimmed, digits, strict=True)
+                ]
                 each = [
-                    mac_key(pl.col(n), t, self.source.blocks)
-                    for t, n in zip(texts, names, strict=True)
+                    mac_key(pl.col(t), pl.col(d), self.source.blocks)
+                    for t, d in zip(trimmed, digits, strict=True)
                 ]
                 keys.append((each[0] if len(each) == 1 else joined_keys(each)).alias(KEY["oui"]))
             elif signal == "sysdescr" and self.descr_hashed:
@@ -116,8 +121,11 @@ class KeyPlan:
             period = self.periods.expr(day).fill_null(self.default_period).cast(pl.Int32)
             keys.append(period.alias(PERIOD))
             keys.append((present(self._text(date)).is_not_null() & day.is_null()).alias(DATE_BAD))
-        temporary = [e.meta.output_name() for e in first]
-        return frame.with_columns(first).with_columns(keys).drop(temporary)
+        temporary = [e.meta.output_name() for e in first + second]
+        frame = frame.with_columns(first)
+        if second:
+            frame = frame.with_columns(second)
+        return frame.with_columns(keys).drop(temporary)
 
     @staticmethod
     def tuple_hash() -> pl.Expr:
