@@ -75,7 +75,7 @@ def test_net_snmp_agent_is_not_vendor_evidence(ident: Identifier) -> None:
     ):
         row = one(ident, sysObjectID=oid)
         assert row["vendor"] == "" and row["vendor_entity"] == ""
-        assert "net-snmp agent, not vendor evidence" in row["vendor_evidence"]
+        assert "→-(net-snmp agent)" in row["vendor_evidence"]
     row = one(ident, sysObjectID="1.3.6.1.4.1.8072.3.2.10", mac="C0:56:E3:11:22:33")
     assert row["vendor"] == "hikvision" and row["vendor_conflict"] == ""
 

@@ -164,7 +164,7 @@ class ClueSource:
         number = found.number
         if found.not_evidence:
             if number in GENERIC_AGENTS:
-                why = f"{_SHORT_NAMES.get(number, 'generic agent')}, not vendor evidence"
+                why = _SHORT_NAMES.get(number, "generic agent")  # '→-' says it is no evidence
             else:
                 why = found.not_evidence
             return (note("pen", why),)
