@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import struct
 import sys
 import types
 from collections.abc import Iterator
@@ -87,10 +88,20 @@ def own_files(fh: BinaryIO) -> Iterator[tuple[str, Any]]:
         sys.modules["netvet.firmware"] = package
     from netvet.firmware.context import WalkContext
     from netvet.firmware.formats.squashfs import _FILE, _LREG, _Image
+    from netvet.firmware.formats.squashfs_data import NO_FRAGMENT, FileStream
     from netvet.firmware.limits import Limits
 
     size = os.fstat(fh.fileno()).st_size
     img = _Image(fh, size, WalkContext(Limits()))
+    bs = img.sb.block_size
+
+    def stream(path: str, q: int, start: int, length: int, fragment: int, offset: int) -> Any:
+        """The FileStream netvet opens for a file (`_Image._opener` without the bookkeeping
+        of which image bytes the file accounts for: that is netvet's work, not the floor's)."""
+        count = (length + bs - 1) // bs if fragment == NO_FRAGMENT else length // bs
+        img.inodes.need(q + count * 4)
+        words = struct.unpack_from(f"<{count}I", img.inodes.buf, q)
+        return FileStream(img.data, path, length, start, words, fragment, offset)
 
     def walk(node: tuple[int, int], prefix: str) -> Iterator[tuple[str, Any]]:
         for name, child in img.children(node):
@@ -106,7 +117,7 @@ def own_files(fh: BinaryIO) -> Iterator[tuple[str, Any]]:
                 else:
                     start, length, _, _, fragment, offset, _ = _LREG.unpack_from(buf, p + 16)
                     blocks = p + 56
-                yield path, img._opener(path, blocks, start, length, fragment, offset)()
+                yield path, stream(path, blocks, start, length, fragment, offset)
 
     yield from walk((img.root()[0], 1), "")
 
