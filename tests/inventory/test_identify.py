@@ -5,6 +5,7 @@ blocks, false friends, conflicts and bad rows."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from typing import Any
 
 import polars as pl
@@ -169,6 +170,32 @@ def test_macs_that_name_no_maker(ident: Identifier) -> None:
     assert local["vendor"] == "" and "locally administered" in local["vendor_evidence"]
     assert "multicast" in one(ident, mac="01:00:5E:00:00:FB")["vendor_evidence"]
     assert "all-zero" in one(ident, mac="00:00:00:00:00:00")["vendor_evidence"]
+    # Huawei's OUI with the U/L bit set is no Huawei device; a group bit overrides the U/L bit.
+    assert one(ident, mac="02:E0:FC:12:34:56")["vendor"] == ""
+    assert "multicast" in one(ident, mac="03:E0:FC:12:34:56")["vendor_evidence"]
+
+
+def test_randomised_macs_share_one_key(ident: Identifier) -> None:
+    """Random locally administered and multicast addresses are one key each, whatever their
+    prefix, in polars and in Python (a cell of several MACs is read there): 10M phones with
+    private addresses must not be 10M combinations to judge."""
+    rng = random.Random(7)
+    macs = [f"{rng.getrandbits(48) | 2 << 40:012X}" for _ in range(300)]
+    macs += [f"{rng.getrandbits(48) | 1 << 40:012X}" for _ in range(300)]
+    frame = pl.DataFrame({"name": [f"r{i}" for i in range(len(macs))], "mac": macs})
+    rows, _ = identify_frame(frame, TODAY, identifier=ident)
+    assert rows.get_column("vendor").to_list() == [""] * len(macs)
+    evidence = rows.get_column("vendor_evidence")
+    assert evidence.n_unique() == 2
+    assert set(evidence) == {
+        "oui=local→-(locally administered address (randomised or assigned by software))",
+        "oui=group→-(multicast (group) address)",
+    }
+    both = one(ident, mac=f"{macs[0]} {macs[1]} {macs[-1]}")  # RAW: parsed by Python
+    assert both["vendor_evidence"] == (
+        "oui=local,group→-(locally administered address (randomised or assigned by software))"
+        "|-(multicast (group) address)"
+    )
 
 
 def test_several_macs_in_a_cell_and_in_several_columns(ident: Identifier) -> None:

@@ -24,10 +24,24 @@ from netvet.inventory.matchers import NameMatcher, TokenIndex, hit_clues, org_cl
 from netvet.inventory.names import name_key
 from netvet.inventory.registry import OuiRegistry, PenRegistry, parse_mac
 from netvet.inventory.registry.pen import GENERIC_AGENTS, PenMatch
-from netvet.inventory.signals import JOIN, LIST_SEPARATORS, RAW, ZERO, BlockPrefixes, oui_key
+from netvet.inventory.signals import (
+    GROUP,
+    JOIN,
+    LIST_SEPARATORS,
+    LOCAL,
+    RAW,
+    ZERO,
+    BlockPrefixes,
+    oui_key,
+)
 
 W_PEN, W_PEN_ORG, W_OUI, W_DESCR, W_MODEL_WORD, W_MODEL_PATTERN = 0.85, 0.75, 0.8, 0.7, 0.7, 0.5
 _SHORT_NAMES = {8072: "net-snmp agent", 2021: "UCD-SNMP agent"}
+# Addresses whose first octet alone says they name no maker (their key keeps no prefix).
+_NO_MAKER = {
+    LOCAL: "locally administered address (randomised or assigned by software)",
+    GROUP: "multicast (group) address",
+}
 
 
 # Six blank-separated hex pairs ("00 E0 FC 12 34 56") are one address, not six list items.
@@ -128,6 +142,8 @@ class ClueSource:
     def _one_oui(self, key: str) -> tuple[ClueSet, str]:
         if key == ZERO:
             return (note("oui", "all-zero placeholder address"),), "00:00:00"
+        if key in _NO_MAKER:
+            return (note("oui", _NO_MAKER[key]),), key.lower()
         # 00:00:00:00:00:00 is ZERO; a prefix of zeros is Xerox's OUI, looked up as such.
         found = self.oui.lookup_prefix(key)
         if found is None:

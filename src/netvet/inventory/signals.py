@@ -6,9 +6,12 @@ cost a few vectorised passes and Python only ever sees distinct keys.
   digits inside an MA-S/IAB block, 7 inside an MA-M block, else the 24-bit OUI as 6 (the
   registry then looks the key up among blocks no longer than it: `OuiRegistry.lookup_prefix`),
   so Python judges each block once, not each of its sub-ranges. "ZERO" marks the all-zero
-  placeholder. Any other spelling (octets without leading zeros, several MACs in one cell,
-  garbage) is kept as `RAW:<text>` for Python to read with `registry.mac.parse_mac` (and report
-  when malformed). Several MAC columns give their keys sorted and joined by `JOIN`.
+  placeholder, "LOCAL" a locally administered address and "GROUP" a multicast one: their
+  prefixes name no maker, and randomised addresses (phones, laptops, VMs) would otherwise each
+  be a key, and each row a combination, of their own. Any other spelling (octets without leading
+  zeros, several MACs in one cell, garbage) is kept as `RAW:<text>` for Python to read with
+  `registry.mac.parse_mac` (and report when malformed). Several MAC columns give their keys
+  sorted and joined by `JOIN`.
 - sysDescr: the first vendor word it contains (see `matchers.TokenIndex`), lower-cased.
 - manufacturer, model, sysObjectID: the text, trimmed; Python reads each distinct value once
   (a sysObjectID in any form `registry.pen.parse_oid` takes; its clues are worked out once per
@@ -30,6 +33,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from netvet.inventory.families import Families, date_bounds
+from netvet.inventory.registry.mac import GROUP_BIT, LOCAL_BIT
 
 HEX = "[0-9A-Fa-f]"
 _FULL = (
@@ -41,6 +45,11 @@ LIST_SEPARATORS = r"[\s,;|]+"
 RAW = "RAW:"
 JOIN = "\x1f"  # between the keys of several MAC columns (RAW text may hold any printable)
 ZERO = "ZERO"
+LOCAL = "LOCAL"  # the U/L bit of the first octet
+GROUP = "GROUP"  # the I/G bit (multicast and broadcast)
+# The first octet's second hex digit carries both bits (I/G is bit 0, U/L bit 1).
+_GROUP_DIGITS = [f"{d:X}" for d in range(16) if d & 1]
+_LOCAL_DIGITS = [f"{d:X}" for d in range(16) if d & 2 and not d & 1]
 
 
 def present(expr: pl.Expr) -> pl.Expr:
@@ -96,6 +105,10 @@ def mac_key(text: pl.Expr, digits: pl.Expr, blocks: BlockPrefixes) -> pl.Expr:
         .then(RAW + text)
         .when(text.str.contains(_ZEROS))  # a valid spelling of nothing but zeros
         .then(pl.lit(ZERO))
+        .when(digits.str.slice(1, 1).is_in(_GROUP_DIGITS))
+        .then(pl.lit(GROUP))
+        .when(digits.str.slice(1, 1).is_in(_LOCAL_DIGITS))
+        .then(pl.lit(LOCAL))
         .when(oui.is_in(carved.implode()))
         .then(sub_block)
         .otherwise(oui)
@@ -113,6 +126,10 @@ def oui_key(value: int, blocks: BlockPrefixes) -> str:
     """`mac_key` for one parsed address (Python side, for RAW values)."""
     if value == 0:
         return ZERO
+    if value & GROUP_BIT:
+        return GROUP
+    if value & LOCAL_BIT:
+        return LOCAL
     digits = f"{value:012X}"
     if digits[:6] not in blocks.carved:
         return digits[:6]
