@@ -16,13 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from netvet.firmware.compare import compare
-from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer
 from netvet.firmware.formats import cramfs
-from netvet.firmware.limits import Limits
 from netvet.firmware.model import Listing
-from netvet.firmware.result import Comparison, Status, Verdict
+from netvet.firmware.result import Verdict
+from tests.formats.pairs import field, listing, run_pair, unexplained
 
 SLACK = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 SCRIPT = b"nc -l -p 4444"
@@ -48,22 +46,16 @@ def _patch(img: bytes, at: int, payload: bytes, e: str) -> bytes:
     return _sealed(out, e)
 
 
+_run = run_pair
+_unexplained = unexplained
+
+
 def _listing(img: bytes) -> Listing:
-    return cramfs.FORMAT.list(io.BytesIO(img), len(img), WalkContext(Limits()))
+    return listing(cramfs, img)
 
 
 def _unaccounted(img: bytes) -> str:
-    return {f.name: f.value for f in _listing(img).fields}["unaccounted"]
-
-
-def _run(tmp_path: Path, ref: bytes, dep: bytes) -> Comparison:
-    (tmp_path / "ref.img").write_bytes(ref)
-    (tmp_path / "dep.img").write_bytes(dep)
-    return compare(tmp_path / "ref.img", tmp_path / "dep.img")
-
-
-def _unexplained(result: Comparison) -> list[str]:
-    return [f.summary for f in result.findings if f.status is not Status.BENIGN]
+    return field(cramfs, img, "unaccounted")
 
 
 def _inodes(img: bytes, e: str) -> dict[str, tuple[int, cramfs._Inode]]:

@@ -23,14 +23,14 @@ from types import SimpleNamespace
 import pytest
 from dissect.extfs.extfs import ExtFS
 
-from netvet.firmware.compare import compare
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer
 from netvet.firmware.formats.ext import FORMAT
 from netvet.firmware.formats.ext_inode_slack import _in_inode_free
 from netvet.firmware.formats.ext_member_slack import extent_slack
 from netvet.firmware.limits import Limits
-from netvet.firmware.result import Comparison, Status, Verdict
+from netvet.firmware.result import Status, Verdict
+from tests.formats.pairs import run_pair
 
 SLACK = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 SCRIPT = b"#!/bin/sh\nnc -l -p 4444 -e /bin/sh\n"
@@ -40,10 +40,7 @@ def _ext(name: str) -> bytes:
     return gzip.decompress((SLACK / f"{name}.img.gz").read_bytes())
 
 
-def _run(tmp_path: Path, ref: bytes, dep: bytes) -> Comparison:
-    (tmp_path / "ref.img").write_bytes(ref)
-    (tmp_path / "dep.img").write_bytes(dep)
-    return compare(tmp_path / "ref.img", tmp_path / "dep.img")
+_run = run_pair
 
 
 def _patched(data: bytes, offset: int, payload: bytes) -> bytes:

@@ -8,7 +8,6 @@ first build; the honest rebuild must stay equivalent with nothing unaccounted.
 from __future__ import annotations
 
 import gzip
-import io
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,13 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from netvet.firmware.compare import compare
-from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer
 from netvet.firmware.formats import fat
-from netvet.firmware.limits import Limits
 from netvet.firmware.model import Listing
-from netvet.firmware.result import Comparison, Status, Verdict
+from netvet.firmware.result import Status, Verdict
+from tests.formats.pairs import field, listing, run_pair, unexplained
 
 SLACK = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 SCRIPT = b"#!/bin/sh\nnc -l -p 4444 -e /bin/sh\n"
@@ -77,22 +74,16 @@ class Geo:
         return {12: 0xFFF, 16: 0xFFFF, 32: 0x0FFFFFFF}[self.bits]
 
 
+_run = run_pair
+_unexplained = unexplained
+
+
 def _listing(img: bytes) -> Listing:
-    return fat.FORMAT.list(io.BytesIO(img), len(img), WalkContext(Limits()))
+    return listing(fat, img)
 
 
 def _unaccounted(img: bytes) -> str:
-    return {f.name: f.value for f in _listing(img).fields}["unaccounted"]
-
-
-def _run(tmp_path: Path, ref: bytes, dep: bytes) -> Comparison:
-    (tmp_path / "ref.img").write_bytes(ref)
-    (tmp_path / "dep.img").write_bytes(dep)
-    return compare(tmp_path / "ref.img", tmp_path / "dep.img")
-
-
-def _unexplained(result: Comparison) -> list[str]:
-    return [f.summary for f in result.findings if f.status is Status.UNEXPLAINED]
+    return field(fat, img, "unaccounted")
 
 
 TYPES = ("fat12", "fat16", "fat32")

@@ -19,7 +19,8 @@ import pytest
 
 from netvet.firmware.compare import compare
 from netvet.firmware.formats import ubifs_scan
-from netvet.firmware.result import Comparison, Status, Verdict
+from netvet.firmware.result import Status, Verdict
+from tests.formats.pairs import run_pair, unexplained
 from tests.realworld._build import pad, uimage
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -32,20 +33,14 @@ def _ext(name: str) -> bytes:
     return gzip.decompress((FIXTURES / "slack" / f"{name}.img.gz").read_bytes())
 
 
-def _run(tmp_path: Path, ref: bytes, dep: bytes, suffix: str = ".img") -> Comparison:
-    (tmp_path / f"ref{suffix}").write_bytes(ref)
-    (tmp_path / f"dep{suffix}").write_bytes(dep)
-    return compare(tmp_path / f"ref{suffix}", tmp_path / f"dep{suffix}")
+_run = run_pair
+_unexplained = unexplained
 
 
 def _patched(data: bytes, offset: int, payload: bytes) -> bytes:
     out = bytearray(data)
     out[offset : offset + len(payload)] = payload
     return bytes(out)
-
-
-def _unexplained(result: Comparison) -> list[str]:
-    return [f.summary for f in result.findings if f.status is Status.UNEXPLAINED]
 
 
 def test_honest_ext4_rebuild_stays_equivalent(tmp_path: Path) -> None:

@@ -19,11 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from netvet.firmware.compare import compare
 from netvet.firmware.context import WalkContext
+from netvet.firmware.formats import squashfs
 from netvet.firmware.formats.squashfs import FORMAT
 from netvet.firmware.limits import Limits
-from netvet.firmware.result import Comparison, Status, Verdict
+from netvet.firmware.result import Status, Verdict
+from tests.formats.pairs import field as field_value
+from tests.formats.pairs import run_pair, unexplained
 
 SLACK = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 PAYLOAD = b"#!/bin/sh\nnc -l -p 4444 -e /bin/sh\n" * 2
@@ -128,21 +130,12 @@ def _fragment_entry(img: bytearray) -> tuple[int, int, int]:
     return entry, start, word
 
 
-def _run(tmp_path: Path, ref: bytes, dep: bytes) -> Comparison:
-    (tmp_path / "ref.img").write_bytes(ref)
-    (tmp_path / "dep.img").write_bytes(dep)
-    return compare(tmp_path / "ref.img", tmp_path / "dep.img")
-
-
-def _unexplained(result: Comparison) -> list[str]:
-    return [f.summary for f in result.findings if f.status is Status.UNEXPLAINED]
+_run = run_pair
+_unexplained = unexplained
 
 
 def _unaccounted(img: bytes) -> str:
-    from io import BytesIO
-
-    listing = FORMAT.list(BytesIO(img), len(img), WalkContext(Limits()))
-    return {f.name: f.value for f in listing.fields}["unaccounted"]
+    return field_value(squashfs, img, "unaccounted")
 
 
 # -- honest images -----------------------------------------------------------------------------

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from netvet.firmware.compare import compare
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer
 from netvet.firmware.formats import ubifs_lprops, ubifs_lpt
 from netvet.firmware.formats.ubifs import FORMAT
 from netvet.firmware.limits import Limits
 from netvet.firmware.result import Comparison, Status, Verdict
+from tests.formats.pairs import run_pair
 
 SLACK = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 PEB, DATA_OFFSET, LEB = 16 << 10, 1024, 15360
@@ -48,10 +48,7 @@ def _volume(name: str, data: bytes) -> bytes:
     return b"".join(data[_at(SMALL, n) : _at(SMALL, n) + LEB] for n in range(13))
 
 
-def _run(tmp_path: Path, ref: bytes, dep: bytes) -> Comparison:
-    (tmp_path / "ref.img").write_bytes(ref)
-    (tmp_path / "dep.img").write_bytes(dep)
-    return compare(tmp_path / "ref.img", tmp_path / "dep.img")
+_run = run_pair
 
 
 def _unaccounted(result: Comparison) -> str:

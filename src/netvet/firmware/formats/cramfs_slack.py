@@ -23,11 +23,11 @@ import struct
 from typing import TYPE_CHECKING
 
 from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats._ranges import Ranges
 
 if TYPE_CHECKING:
     from netvet.firmware.formats.cramfs import _Image, _Inode
 
-Ranges = list[tuple[int, int]]
 SUPER_END = 76  # the superblock with the root inode
 BLOCK = 4096
 KNOWN_FLAGS = 0x1 | 0x2 | 0x100 | 0x200 | 0x400 | 0x800

@@ -17,8 +17,8 @@ import struct
 from dissect.extfs.extfs import ExtFS, INode
 
 from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats._ranges import Ranges
 
-Ranges = list[tuple[int, int]]
 Runs = list[tuple[int | None, int]]
 
 BLOCK_UNINIT = 0x2

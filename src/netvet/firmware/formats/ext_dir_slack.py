@@ -15,8 +15,8 @@ import struct
 from dissect.extfs.extfs import ExtFS, INode
 
 from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats._ranges import Ranges
 
-Ranges = list[tuple[int, int]]
 Runs = list[tuple[int | None, int]]
 
 INDEX_FL, COMPAT_DIR_INDEX, RO_CSUM = 0x1000, 0x20, 0x400

@@ -19,8 +19,7 @@ import struct
 from dissect.extfs.extfs import ExtFS
 
 from netvet.firmware.errors import CorruptContainer
-
-Ranges = list[tuple[int, int]]
+from netvet.firmware.formats._ranges import Ranges
 
 INCOMPAT_META_BG, COMPAT_RESIZE_INODE = 0x10, 0x10
 SB_SIZE, SB_RESERVED, SB_CHECKSUM = 1024, 0x284, 0x3FC  # s_reserved[94], then s_checksum

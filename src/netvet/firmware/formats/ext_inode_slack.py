@@ -20,8 +20,7 @@ import struct
 from dissect.extfs.extfs import ExtFS
 
 from netvet.firmware.errors import CorruptContainer
-
-Ranges = list[tuple[int, int]]
+from netvet.firmware.formats._ranges import Ranges
 
 INODE_UNINIT, BLOCK_UNINIT = 0x1, 0x2
 RO_UNINIT_BG, RO_BIGALLOC, RO_CSUM = 0x10, 0x200, 0x400

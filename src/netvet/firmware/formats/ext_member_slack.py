@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dissect.extfs.extfs import ExtFS, INode
 
 from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats._ranges import Ranges
 from netvet.firmware.formats.ext_block_refs import (
     inode_blocks,
     mmp_and_resize_blocks,
@@ -24,7 +25,6 @@ from netvet.firmware.formats.ext_block_refs import (
 )
 from netvet.firmware.formats.ext_dir_slack import dir_slack
 
-Ranges = list[tuple[int, int]]
 Runs = list[tuple[int | None, int]]
 ExtentRuns = Callable[[ExtFS, INode, set[int]], Runs]  # ext._extent_runs, tree blocks added
 NDIR = 12

@@ -22,12 +22,11 @@ import struct
 from dissect.extfs.extfs import ExtFS
 
 from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats._ranges import Ranges, merge
 from netvet.firmware.formats.ext_block_refs import unreferenced
 from netvet.firmware.formats.ext_group_slack import group_slack
 from netvet.firmware.formats.ext_inode_slack import inode_slack
 from netvet.firmware.model import Field, Rule
-
-Ranges = list[tuple[int, int]]
 
 BLOCK_UNINIT = 0x0002
 RO_SPARSE_SUPER, RO_UNINIT_BG, RO_BIGALLOC, RO_CSUM = 0x1, 0x10, 0x200, 0x400
@@ -88,7 +87,7 @@ def unaccounted(
             start, count, first = start + 1, count - 1, False
         if count > 0:
             out.append((start * bs, count * bs))
-    return _merge(out)
+    return merge(out)
 
 
 def journal_fields(fs: ExtFS, journal_runs: list[tuple[int | None, int]]) -> tuple[Field, ...]:
@@ -222,14 +221,3 @@ def _has_super(fs: ExtFS, g: int) -> int:
         if n == g:
             return 1
     return 0
-
-
-def _merge(ranges: Ranges) -> Ranges:
-    out: Ranges = []
-    for start, length in sorted(r for r in ranges if r[1] > 0):
-        if out and start <= out[-1][0] + out[-1][1]:
-            prev = out[-1]
-            out[-1] = (prev[0], max(prev[1], start + length - prev[0]))
-        else:
-            out.append((start, length))
-    return out

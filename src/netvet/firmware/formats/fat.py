@@ -23,6 +23,7 @@ from dissect.fat.fat import FAT, FATFS, DirectoryEntry, RootDirectory
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import guarded_opener, list_tree, parser_errors
+from netvet.firmware.formats._ranges import merge
 from netvet.firmware.formats.fat_boot import boot_area
 from netvet.firmware.formats.fat_slack import account
 from netvet.firmware.formats.fat_table import Table
@@ -105,18 +106,7 @@ def _accounted(
         digest = hashlib.sha256("\n".join(notes).encode()).hexdigest()[:16]
         notes[MAX_NOTES:] = [f"and {len(notes) - MAX_NOTES} more (all: sha256 {digest})"]
     unaccounted = Field("unaccounted", "; ".join(notes) or "none", Rule.STRICT)
-    return fields + boot + (unaccounted,), _merge(slack + found.slack)
-
-
-def _merge(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    for start, length in sorted(r for r in ranges if r[1] > 0):
-        if out and start <= out[-1][0] + out[-1][1]:
-            prev = out[-1]
-            out[-1] = (prev[0], max(prev[1], start + length - prev[0]))
-        else:
-            out.append((start, length))
-    return out
+    return fields + boot + (unaccounted,), merge(slack + found.slack)
 
 
 class FatFormat:

@@ -23,9 +23,9 @@ from typing import BinaryIO
 from dissect.fat.fat import FATFS
 
 from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats._ranges import Ranges
 from netvet.firmware.model import Field, Rule
 
-Ranges = list[tuple[int, int]]
 BOOT = 512
 FSINFO_SIGS = ((0, 0x41615252), (484, 0x61417272), (508, 0xAA550000))
 FSINFO_ZERO = ((4, 484), (496, 508))

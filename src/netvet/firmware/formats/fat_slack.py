@@ -25,9 +25,9 @@ from typing import BinaryIO
 from dissect.fat.fat import FATFS
 
 from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.formats._ranges import Ranges
 from netvet.firmware.formats.fat_table import FIRST, FREE, Table
 
-Ranges = list[tuple[int, int]]
 ENTRY = 32
 LFN, VOLUME, DIRECTORY = 0x0F, 0x08, 0x10
 END, DELETED = 0x00, 0xE5
