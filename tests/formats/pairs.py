@@ -9,7 +9,7 @@ from netvet.firmware.compare import compare
 from netvet.firmware.context import WalkContext
 from netvet.firmware.limits import Limits
 from netvet.firmware.model import Listing
-from netvet.firmware.result import Comparison, Status
+from netvet.firmware.result import Comparison, Status, Verdict
 
 
 def run_pair(tmp_path: Path, ref: bytes, dep: bytes, suffix: str = ".img") -> Comparison:
@@ -32,3 +32,15 @@ def listing(fmt: object, img: bytes) -> Listing:
 def field(fmt: object, img: bytes, name: str) -> str:
     """The value of container field `name` that `fmt` lists for `img`."""
     return {f.name: f.value for f in listing(fmt, img).fields}[name]
+
+
+def assert_honest_rebuild(tmp_path: Path, fmt: object, ref: bytes, dep: bytes) -> None:
+    """Two honest builds of one tree: nothing unaccounted in either, their slack all zeros,
+    and the pair equivalent."""
+    assert ref != dep
+    for img in (ref, dep):
+        found = listing(fmt, img)
+        assert field(fmt, img, "unaccounted") == "none"
+        assert found.slack and all(img[a : a + n].count(0) == n for a, n in found.slack)
+    result = run_pair(tmp_path, ref, dep)
+    assert result.verdict is Verdict.EQUIVALENT, unexplained(result)

@@ -20,7 +20,7 @@ from netvet.firmware.errors import CorruptContainer
 from netvet.firmware.formats import cramfs
 from netvet.firmware.model import Listing
 from netvet.firmware.result import Verdict
-from tests.formats.pairs import field, listing, run_pair, unexplained
+from tests.formats.pairs import assert_honest_rebuild, field, listing, run_pair, unexplained
 
 SLACK = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 SCRIPT = b"nc -l -p 4444"
@@ -92,14 +92,7 @@ def _data_end(img: bytes, e: str, path: str) -> tuple[int, int]:
 def test_honest_rebuild_stays_equivalent_with_nothing_unaccounted(
     tmp_path: Path, name: str
 ) -> None:
-    ref, dep = _image(name), _image(f"{name}-rebuild")
-    assert ref != dep
-    for img in (ref, dep):
-        listing = _listing(img)
-        assert _unaccounted(img) == "none"
-        assert listing.slack and all(img[a : a + n].count(0) == n for a, n in listing.slack)
-    result = _run(tmp_path, ref, dep)
-    assert result.verdict is Verdict.EQUIVALENT, _unexplained(result)
+    assert_honest_rebuild(tmp_path, cramfs, _image(name), _image(f"{name}-rebuild"))
 
 
 def _gap_after(img: bytes, e: str, path: str) -> int:

@@ -19,7 +19,7 @@ from netvet.firmware.errors import CorruptContainer
 from netvet.firmware.formats import fat
 from netvet.firmware.model import Listing
 from netvet.firmware.result import Status, Verdict
-from tests.formats.pairs import field, listing, run_pair, unexplained
+from tests.formats.pairs import assert_honest_rebuild, field, listing, run_pair, unexplained
 
 SLACK = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 SCRIPT = b"#!/bin/sh\nnc -l -p 4444 -e /bin/sh\n"
@@ -93,14 +93,7 @@ TYPES = ("fat12", "fat16", "fat32")
 def test_honest_rebuild_stays_equivalent_with_nothing_unaccounted(
     tmp_path: Path, name: str
 ) -> None:
-    ref, dep = _image(name), _image(f"{name}-rebuild")
-    assert ref != dep
-    for img in (ref, dep):
-        listing = _listing(img)
-        assert _unaccounted(img) == "none"
-        assert listing.slack and all(img[a : a + n].count(0) == n for a, n in listing.slack)
-    result = _run(tmp_path, ref, dep)
-    assert result.verdict is Verdict.EQUIVALENT, _unexplained(result)
+    assert_honest_rebuild(tmp_path, fat, _image(name), _image(f"{name}-rebuild"))
 
 
 def _free_cluster(img: bytes) -> int:
