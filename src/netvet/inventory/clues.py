@@ -22,7 +22,8 @@ from netvet.inventory.evidence import Clue, ClueSet, oui_text, quoted
 from netvet.inventory.families import Families, in_period
 from netvet.inventory.matchers import NameMatcher, TokenIndex, hit_clues, org_clue
 from netvet.inventory.names import name_key
-from netvet.inventory.registry import OuiRegistry, PenRegistry, parse_mac
+from netvet.inventory.registry import OuiRegistry, PenRegistry, not_evidence_reason, parse_mac
+from netvet.inventory.registry.mac import GROUP_BIT, LOCAL_BIT
 from netvet.inventory.registry.pen import GENERIC_AGENTS, PenMatch
 from netvet.inventory.signals import (
     GROUP,
@@ -37,10 +38,10 @@ from netvet.inventory.signals import (
 
 W_PEN, W_PEN_ORG, W_OUI, W_DESCR, W_MODEL_WORD, W_MODEL_PATTERN = 0.85, 0.75, 0.8, 0.7, 0.7, 0.5
 _SHORT_NAMES = {8072: "net-snmp agent", 2021: "UCD-SNMP agent"}
-# Addresses whose first octet alone says they name no maker (their key keeps no prefix).
+# Addresses whose first octet alone says they name no maker (their key keeps no prefix): the
+# registry's reason for any address with that bit.
 _NO_MAKER = {
-    LOCAL: "locally administered address (randomised or assigned by software)",
-    GROUP: "multicast (group) address",
+    key: not_evidence_reason(bit) or "" for key, bit in ((LOCAL, LOCAL_BIT), (GROUP, GROUP_BIT))
 }
 
 
