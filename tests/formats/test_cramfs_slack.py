@@ -229,3 +229,84 @@ def test_malformed_data_regions_are_corrupt(name: str, malform: object, match: s
     e = ORDERS[name]
     with pytest.raises(CorruptContainer, match=match):
         _listing(malform(_image(name), e))  # type: ignore[operator]
+
+
+def _set_size(img: bytes, at: int, size: int, e: str) -> bytes:
+    """The inode at `at` with another size (its uid and gid kept)."""
+    word = struct.unpack_from(e + "I", img, at + 4)[0]
+    # the size is the low 24 bits of the second word in little-endian images, the high ones in
+    # big-endian images (cramfs._FIELDS)
+    word = (word & 0xFF000000) | size if e == "<" else (word & 0xFF) | size << 8
+    return _patch(img, at + 4, struct.pack(e + "I", word), e)
+
+
+def _shrunk(img: bytes, e: str, path: str, cut: int) -> tuple[bytes, bytes]:
+    """(honest, hiding): `path` made `cut` bytes shorter, its block count kept.
+
+    The hiding image only lowers the size field: the last block still inflates to the old tail,
+    `cut` bytes of which the file no longer uses. The honest one stores that block recompressed
+    from what the file uses, followed by zeros up to the next file's data: the bytes both
+    images show as members and slack are then the same.
+    """
+    at, node = _inodes(img, e)[path]
+    count = (node.size + cramfs.BLOCK - 1) // cramfs.BLOCK
+    size = node.size - cut
+    assert (size + cramfs.BLOCK - 1) // cramfs.BLOCK == count, "the pointer table is kept"
+    hiding = _set_size(img, at, size, e)
+    pointers = struct.unpack_from(f"{e}{count}I", img, node.offset)
+    start = pointers[-2] if count > 1 else node.offset + 4 * count
+    tail = zlib.decompress(img[start : pointers[-1]])
+    block = zlib.compress(tail[: len(tail) - cut], 9)
+    assert len(block) < pointers[-1] - start
+    out = bytearray(hiding)
+    out[start : pointers[-1]] = block.ljust(pointers[-1] - start, b"\0")
+    struct.pack_into(e + "I", out, node.offset + 4 * (count - 1), start + len(block))
+    return _sealed(out, e), hiding
+
+
+@pytest.mark.parametrize("name", sorted(ORDERS))
+def test_a_block_decoding_past_the_file_size_is_refused(tmp_path: Path, name: str) -> None:
+    """/bin/data.bin's size lowered from 49500 to 49200: its last block inflates to 348 bytes
+    of which the file uses 48, so 300 bytes hide in the block (the slack is all accounted)."""
+    e, ref = ORDERS[name], _image(name)
+    honest, hiding = _shrunk(ref, e, "/bin/data.bin", 300)
+    for img in (honest, hiding):
+        assert _unaccounted(img) == "none"
+    [member] = [m for m in _listing(honest).members if m.name == "bin/data.bin"]
+    assert member.opener is not None and len(member.opener().read()) == 49200
+    result = _run(tmp_path, honest, hiding)
+    assert result.verdict is not Verdict.EQUIVALENT
+    assert any(
+        "bin/data.bin: block 12" in s and "holds 348 bytes, the file uses 48" in s
+        for s in _unexplained(result)
+    ), _unexplained(result)
+
+
+@pytest.mark.parametrize("name", sorted(ORDERS))
+def test_a_stored_block_longer_than_the_file_uses_is_refused(name: str) -> None:
+    """An uncompressed block is read as stored: bytes past what the file uses hide as well."""
+    e, ref = ORDERS[name], _image(name)
+    honest, _ = _shrunk(ref, e, "/bin/data.bin", 300)
+    _, node = _inodes(honest, e)["/bin/data.bin"]
+    count = (node.size + cramfs.BLOCK - 1) // cramfs.BLOCK
+    start, _ = struct.unpack_from(f"{e}2I", honest, node.offset + 4 * (count - 2))
+    end = start + 48 + len(SCRIPT)
+    tail = zlib.decompress(
+        honest[start : struct.unpack_from(e + "I", honest, node.offset + 4 * (count - 1))[0]]
+    )
+    out = bytearray(honest)
+    out[start:end] = tail + SCRIPT
+    struct.pack_into(e + "I", out, node.offset + 4 * (count - 1), end | cramfs.UNCOMPRESSED)
+    flags = struct.unpack_from(e + "I", out, 8)[0]
+    struct.pack_into(e + "I", out, 8, flags | cramfs.EXT_BLOCK_POINTERS)
+    [member] = [m for m in _listing(_sealed(out, e)).members if m.name == "bin/data.bin"]
+    assert member.opener is not None
+    with pytest.raises(CorruptContainer, match="block 12 at .* holds 61 bytes, the file uses 48"):
+        member.opener().read()
+    out[end - len(SCRIPT) : end] = bytes(len(SCRIPT))  # stored exactly: reads as the file
+    struct.pack_into(
+        e + "I", out, node.offset + 4 * (count - 1), (end - len(SCRIPT)) | cramfs.UNCOMPRESSED
+    )
+    [member] = [m for m in _listing(_sealed(out, e)).members if m.name == "bin/data.bin"]
+    assert member.opener is not None
+    assert member.opener().read()[-48:] == tail

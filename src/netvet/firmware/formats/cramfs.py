@@ -9,9 +9,10 @@ zlib blocks of at most 4 KiB), so this module reads both orders with one code pa
 inode words are unpacked in the image's order and split per `_FIELDS`.
 
 CramFS has no timestamps, xattrs or hard links (mkcramfs stores each link as its own inode); the
-image's byte order is layout. Blocks are decoded one at a time when read, each bounded to 4 KiB,
-and a zlib stream must end exactly where its block does. cramfs_slack accounts every other byte
-of the image (tests/fixtures/slack/CRAMFS.md).
+image's byte order is layout. Blocks are decoded one at a time when read, each bounded to 4 KiB;
+a block must decode to exactly the bytes of the file it covers (extra output would be bytes no
+one reads) and a zlib stream must end exactly where its block does. cramfs_slack accounts every
+other byte of the image (tests/fixtures/slack/CRAMFS.md).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ class _Image:
         if stat.S_ISLNK(node.mode):
             if node.size > MAX_LINK:
                 raise CorruptContainer(f"cramfs: symlink {node.name!r} of {node.size} bytes")
-            link = self.content(node, "cramfs: symlink").read()
+            link = self.content(node, f"cramfs: symlink {node.name!r}").read()
             target = link.decode("utf-8", "surrogateescape")
         return Meta(
             mode=node.mode & 0o7777,
@@ -161,43 +162,56 @@ class _Image:
             if pointer & (UNCOMPRESSED | DIRECT) and not self.flags & EXT_BLOCK_POINTERS:
                 raise CorruptContainer(f"cramfs: block pointer {pointer:#x} past the image")
             length = min(BLOCK, node.size - i * BLOCK)
-            extents.append((i * BLOCK, length, self._block(start, pointer)))
+            extents.append(
+                (i * BLOCK, length, self._block(start, pointer, length, f"{what}: block {i}"))
+            )
             start = pointer & ~(UNCOMPRESSED | DIRECT)
         return ExtentStream(node.size, extents, what)  # type: ignore[return-value]
 
-    def _block(self, start: int, pointer: int) -> Callable[[], bytes]:
+    def _block(self, start: int, pointer: int, want: int, what: str) -> Callable[[], bytes]:
         """A loader for the block from `start` to the end the pointer names (fs/cramfs/inode.c).
 
-        A zlib stream must end exactly at the block's end: mkcramfs stores nothing after it,
-        and bytes there are read by no one (cramfs_slack leaves block contents to this check).
+        A block holds exactly the `want` bytes of the file it covers (a full block, or what is
+        left of the file), or nothing for a hole: mkcramfs compresses (or stores) exactly that
+        much, and the kernel would read bytes past it as nobody's. A zlib stream must end
+        exactly at the block's end: mkcramfs stores nothing after it, and bytes there are read
+        by no one (cramfs_slack leaves block contents to these checks).
         """
 
         def load() -> bytes:
             if pointer & DIRECT:
-                raise CorruptContainer("cramfs: direct block pointers are not supported")
+                raise CorruptContainer(f"{what}: direct block pointers are not supported")
             end = pointer & ~UNCOMPRESSED
-            if end == start:  # a hole
+            if end == start:  # a hole: reads as zeros
                 return b""
             if not 0 < end - start <= MAX_STORED:
-                raise CorruptContainer(f"cramfs: block of {end - start} bytes at {start}")
+                raise CorruptContainer(f"{what} at {start:#x} spans {end - start} bytes")
             raw = self.read(start, end - start)
-            if pointer & UNCOMPRESSED:
-                return raw[:BLOCK]
-            inflater = zlib.decompressobj()
-            out = inflater.decompress(raw, BLOCK)
-            if inflater.unconsumed_tail:
-                raise CorruptContainer("cramfs: a block expands beyond 4096 bytes")
-            if inflater.unused_data or not inflater.eof:
-                extra = len(inflater.unused_data)
+            out = raw if pointer & UNCOMPRESSED else _inflate(raw, start, end, what)
+            if len(out) != want:
                 raise CorruptContainer(
-                    f"cramfs: the zlib stream of the block at {start:#x} ends {extra} bytes "
-                    f"before the block's end at {end:#x}"
-                    if inflater.eof
-                    else f"cramfs: the zlib stream of the block at {start:#x} is cut short"
+                    f"{what} at {start:#x} holds {len(out)} bytes, the file uses {want}"
                 )
             return out
 
         return load
+
+
+def _inflate(raw: bytes, start: int, end: int, what: str) -> bytes:
+    """One block's zlib stream, bounded to a block and ending exactly at `end`."""
+    inflater = zlib.decompressobj()
+    out = inflater.decompress(raw, BLOCK)
+    if inflater.unconsumed_tail:
+        raise CorruptContainer(f"{what} at {start:#x} expands beyond {BLOCK} bytes")
+    if inflater.unused_data or not inflater.eof:
+        extra = len(inflater.unused_data)
+        raise CorruptContainer(
+            f"{what}: the zlib stream at {start:#x} ends {extra} bytes "
+            f"before the block's end at {end:#x}"
+            if inflater.eof
+            else f"{what}: the zlib stream at {start:#x} is cut short"
+        )
+    return out
 
 
 def _fields(img: _Image) -> tuple[Field, ...]:
