@@ -17,6 +17,7 @@ import pytest
 
 from netvet.firmware.errors import CorruptContainer
 from netvet.firmware.formats import fat
+from netvet.firmware.formats._ranges import merge
 from netvet.firmware.model import Listing
 from netvet.firmware.result import Status, Verdict
 from tests.formats.pairs import assert_honest_rebuild, field, listing, run_pair, unexplained
@@ -302,3 +303,74 @@ def test_long_note_lists_are_cut_with_a_digest_of_all() -> None:
     assert first.count("deleted entry") == second.count("deleted entry") == 16
     assert first.endswith("more (all: sha256 " + first[-17:])
     assert first[-17:] != second[-17:]
+
+
+def _lfn(seq: int, payload: bytes) -> bytes:
+    """A long-name entry carrying 26 bytes of `payload` in its name fields."""
+    name = payload.ljust(26, b"\0")[:26]
+    return bytes([seq]) + name[:10] + b"\x0f\0\0" + name[10:22] + b"\0\0" + name[22:26]
+
+
+@pytest.mark.parametrize("name", TYPES)
+def test_long_name_entries_that_end_a_directory_are_reported(tmp_path: Path, name: str) -> None:
+    """/etc's one cluster filled up, from its end entry on, with long-name entries: no short
+    entry follows, so they name nothing and dissect skips them; their bytes are slack."""
+    ref = _image(name)
+    geo = Geo.of(ref)
+    etc = ref.index(b"ETC        ", geo.root)
+    base = geo.cluster(struct.unpack_from("<H", ref, etc + 26)[0])
+    end = next(at for at in range(base, base + geo.sector, 32) if ref[at] == 0)
+    count = (base + geo.sector - end) // 32
+    chunks = [SCRIPT[i : i + 26] for i in range(0, 26 * count, 26)]
+    dep = _patch(
+        ref,
+        end,
+        b"".join(_lfn((count - i) | (0x40 if i == 0 else 0), c) for i, c in enumerate(chunks)),
+    )
+    assert f"{count} long-name entries in /ETC at {end:#x} name no entry" in _unaccounted(dep)
+    found = _listing(dep)
+    assert any(a <= end and end + 32 * count <= a + n for a, n in merge_slack(found))
+    assert _run(tmp_path, ref, dep).verdict is Verdict.DIFFERENT
+
+
+def merge_slack(found: Listing) -> list[tuple[int, int]]:
+    """The listing's slack as merged runs (adjacent entries make one)."""
+    return merge(list(found.slack))
+
+
+def _fat32_with_root_entries(payload: bytes) -> bytes:
+    """The FAT32 fixture with 16 fixed root entries: one more sector before the data area
+    (the FATs, clusters and size kept), holding `payload`."""
+    img = _image("fat32")
+    geo = Geo.of(img)
+    fat_end = (geo.reserved + geo.fats * geo.fat_size) * geo.sector
+    out = bytearray(img[:fat_end] + payload.ljust(geo.sector, b"\0") + img[fat_end:])
+    for boot in (0, 6 * geo.sector):  # the boot sector and its backup stay equal
+        struct.pack_into("<H", out, boot + 17, 16)
+        total = struct.unpack_from("<I", out, boot + 32)[0]
+        struct.pack_into("<I", out, boot + 32, total + 1)
+    return bytes(out)
+
+
+def test_a_fat32_fixed_root_region_is_read(tmp_path: Path) -> None:
+    ref, dep = _fat32_with_root_entries(b""), _fat32_with_root_entries(SCRIPT)
+    assert _unaccounted(ref) == "FAT32 boot sector reserves 16 root entries"
+    assert [m.name for m in _listing(ref).members] == [m.name for m in _listing(dep).members]
+    assert "after the fixed root-directory region" in _unaccounted(dep)
+    assert _run(tmp_path, ref, dep).verdict is Verdict.DIFFERENT
+    assert _run(tmp_path, _image("fat32"), ref).verdict is Verdict.DIFFERENT
+
+
+def test_fat32_without_a_backup_boot_sector_exempts_no_sector(tmp_path: Path) -> None:
+    """BkBootSec 0 (no backup) with FSInfo moved to sector 2: sector 1 is a plain reserved
+    sector, zero in an honest image, and a payload there is reported."""
+    img = bytearray(_image("fat32"))
+    img[2 * 512 : 3 * 512] = img[512:1024]
+    img[512:1024] = bytes(512)
+    img[6 * 512 : 8 * 512] = bytes(1024)  # no backup boot sector, no backup FSInfo
+    struct.pack_into("<HH", img, 48, 2, 0)
+    ref = bytes(img)
+    assert _unaccounted(ref) == "none"
+    dep = _patch(ref, 512 + 40, SCRIPT)
+    assert "reserved sector 1 at 0x200 is not zero" in _unaccounted(dep)
+    assert _run(tmp_path, ref, dep).verdict is Verdict.DIFFERENT

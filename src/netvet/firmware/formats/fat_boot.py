@@ -64,7 +64,10 @@ def boot_area(fs: FATFS, stream: BinaryIO) -> tuple[tuple[Field, ...], Ranges, l
     slack: Ranges = [(BOOT, ss - BOOT)] if ss > BOOT else []
     if fat32:
         info, backup = struct.unpack_from("<HH", boot, 48)
-        special |= {info, backup, backup + 1}
+        special.add(info)
+        if 0 < backup < reserved:
+            # BkBootSec 0 means no backup: sector 1 is then not exempt on its account
+            special |= {backup, backup + 1}
         fields += _fsinfo(area, ss, info, backup, notes)
         if 0 < backup < reserved and area[backup * ss : backup * ss + ss] != area[:ss]:
             notes.append(f"backup boot sector {backup} differs from sector 0")

@@ -81,13 +81,22 @@ class _Volume:
 
 def account(fs: FATFS, stream: BinaryIO, table: Table) -> Accounting:
     vol = _Volume(fs, stream, table)
+    start = (fs.bpb.BPB_RsvdSecCnt + fs.fat_size * fs.bpb.BPB_NumFATs) * fs.sector_size
+    fixed = fs.bpb.BPB_RootEntCnt * ENTRY  # the fixed root-directory region FAT12/16 use
     if fs.type.name == "FAT32":
         root = table.chain(fs.bpb_ext.BPB_RootClus, "the root directory")
         vol.own(root, "the root directory")
         spans = [(vol.at(c), vol.cs) for c in root]
+        if fixed:
+            # FAT32 keeps its root in clusters and requires a zero count; the region the count
+            # still reserves before the data area is read by no one
+            vol.note(f"FAT32 boot sector reserves {fs.bpb.BPB_RootEntCnt} root entries")
+        fixed = 0
     else:
-        start = (fs.bpb.BPB_RsvdSecCnt + fs.fat_size * fs.bpb.BPB_NumFATs) * fs.sector_size
-        spans = [(start, fs.bpb.BPB_RootEntCnt * ENTRY)]
+        spans = [(start, fixed)]
+    # on FAT32 the whole region; on FAT12/16 nothing while dissect requires the count to fill
+    # whole sectors, but the data area is where the region ends, whatever the count says
+    vol.slack(start + fixed, vol.data - start - fixed, "after the fixed root-directory region")
     stack: list[tuple[str, list[tuple[int, int]]]] = [("", spans)]
     while stack:
         path, spans = stack.pop()
@@ -125,6 +134,11 @@ def _directory(
             sub = _entry(vol, f"{path}/{name}" if path else name, raw, at)
             if sub is not None:
                 subdirs.append(sub)
+    if lfn:
+        # long-name entries at the very end name no entry: dissect skips them unread
+        for at, _ in lfn:
+            vol.out.slack.append((at, ENTRY))
+        vol.note(f"{len(lfn)} long-name entries in {where} at {lfn[0][0]:#x} name no entry")
     return subdirs
 
 
