@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 
 from netvet.inventory.errors import DataError
-from netvet.inventory.families import Families, Kind, in_period, load_families
+from netvet.inventory.families import Families, Kind, _any_of, in_period, load_families
 from netvet.inventory.names import name_key
 from netvet.inventory.registry import OuiRegistry, PenRegistry
 
@@ -166,6 +167,47 @@ def test_model_patterns(families: Families, model: str, expected: tuple[str, str
 
 def test_model_without_pattern(families: Families) -> None:
     assert families.by_model("ProLiant DL380 Gen10") == ()
+
+
+def test_model_prefilter_finds_what_each_pattern_finds(families: Families) -> None:
+    """`by_model` skips the per-pattern loop when one joined pattern finds nothing: it must
+    answer as the loop does, for models that match and for ones that do not."""
+    models = [
+        *[
+            "S5720-28X",
+            "CE6850",
+            "NE40E",
+            "HG8245H",
+            "ZXA10",
+            "ds-2cd2143g0-i",
+            "IPC-HFW2431S",
+            "WS-C2960X",
+            "EX4300",
+            "DCS-7050SX",
+            "FG-100F",
+            "RG-S5750",
+            "NF5280M6",
+            "MSR3600",
+        ],
+        "  AXIS P1375 ",
+        "ProLiant DL380 Gen10",
+        "PowerEdge R740",
+        "MX480",
+        "",
+    ]
+    hits = 0
+    for model in models:
+        loop = tuple(h for p, h in families._models if p.search(model.strip()))
+        assert families.by_model(model) == loop, model
+        hits += bool(loop)
+    assert 10 <= hits < len(models)  # the check saw both answers
+
+
+def test_model_prefilter_is_not_built_where_joining_changes_meaning() -> None:
+    assert _any_of([re.compile(r"(a)\1"), re.compile("b")]) is None
+    assert _any_of([re.compile("(?P<x>a)"), re.compile("(?P<x>b)")]) is None
+    joined = _any_of([re.compile("^ab"), re.compile("cd$")])
+    assert joined is not None and joined.search("xCD") and not joined.search("xab")
 
 
 def test_honor_divestiture(families: Families) -> None:

@@ -166,6 +166,7 @@ class Families:
         self._friends: dict[str, list[FalseFriend]] = {}
         for family in families:
             self._index(family)
+        self._any_model = _any_of([p for p, _ in self._models])
         # Frozen for lookups: hot paths return these tuples without copying.
         self._name_hits = {k: tuple(v) for k, v in self._names.items()}
         self._oui_hits = {k: tuple(v) for k, v in self._oui.items()}
@@ -224,11 +225,27 @@ class Families:
     def by_model(self, model: str) -> tuple[Hit, ...]:
         """Members whose model-number patterns match `model` (weak evidence)."""
         text = model.strip()
+        if self._any_model is not None and not self._any_model.search(text):
+            return ()  # most models: one search instead of one per pattern
         return tuple(hit for pattern, hit in self._models if pattern.search(text))
 
     def false_friends(self, name: str) -> tuple[FalseFriend, ...]:
         """Warnings for a registry name known to look like families it is not part of."""
         return tuple(self._friends.get(name) or self._friends.get(name_key(name)) or ())
+
+
+_BACKREF = re.compile(r"\\\d|\(\?P=")
+
+
+def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """One pattern that matches where any of `patterns` does, or None when joining them could
+    change what one matches (a numbered back-reference would point at another group)."""
+    if not patterns or any(_BACKREF.search(p.pattern) for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.IGNORECASE)
+    except re.error:  # e.g. two patterns naming a group alike
+        return None
 
 
 def _add(index: dict[str, list[Hit]], key: str, hit: Hit) -> None:
