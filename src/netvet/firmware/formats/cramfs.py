@@ -17,7 +17,6 @@ other byte of the image (tests/fixtures/slack/CRAMFS.md).
 
 from __future__ import annotations
 
-import hashlib
 import stat
 import struct
 import zlib
@@ -29,6 +28,7 @@ from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import ExtentStream, parser_errors, root_fields
 from netvet.firmware.formats._members import list_inodes
+from netvet.firmware.formats._notes import unaccounted
 from netvet.firmware.formats.cramfs_slack import account
 from netvet.firmware.model import Field, Listing, Meta, Rule
 
@@ -46,7 +46,6 @@ MAX_STORED = 2 * BLOCK  # deflate never needs twice the input to store one block
 FSID_VERSION_2 = 0x1  # fsid.crc holds the image's CRC-32, taken with the field zeroed
 CRC_AT = 32
 MAX_LINK = 4096  # the kernel reads a symlink target as one page
-MAX_NOTES = 16  # a long list says enough by then; a digest of all of it keeps it compared
 # (shift, width) of mode, uid, size, gid, namelen, offset in the three inode words: C bitfields
 # are allocated from the low bit on little-endian hosts and from the high bit on big-endian ones.
 _FIELDS = {
@@ -244,17 +243,12 @@ class CramfsFormat:
             members = list_inodes(img, img.root, ctx, self.name, size)
             root = img.meta(img.root)
             slack, notes = account(img)
-        if len(notes) > MAX_NOTES:
-            # the digest of the whole list: a difference past the cut still shows
-            digest = hashlib.sha256("\n".join(notes).encode()).hexdigest()[:16]
-            notes[MAX_NOTES:] = [f"and {len(notes) - MAX_NOTES} more (all: sha256 {digest})"]
-        unaccounted = Field("unaccounted", "; ".join(notes) or "none", Rule.STRICT)
         ctx.keep(stream)
         return Listing(
             format=self.name,
             members=members,
             # cramfs has no xattrs
-            fields=(*_fields(img), *root_fields(root)[:2], unaccounted),
+            fields=(*_fields(img), *root_fields(root)[:2], unaccounted(notes)),
             trailing=(img.length, size - img.length) if size > img.length else None,
             slack=tuple(slack),
         )

@@ -13,7 +13,6 @@ slack): anything no member shows is slack or a STRICT `unaccounted` note (tests/
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -23,13 +22,12 @@ from dissect.fat.fat import FAT, FATFS, DirectoryEntry, RootDirectory
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import guarded_opener, list_tree, parser_errors
+from netvet.firmware.formats._notes import unaccounted
 from netvet.firmware.formats._ranges import merge
 from netvet.firmware.formats.fat_boot import boot_area
 from netvet.firmware.formats.fat_slack import account
 from netvet.firmware.formats.fat_table import Table
 from netvet.firmware.model import Field, Kind, Listing, Member, Meta, Rule
-
-MAX_NOTES = 16  # a long list says enough by then; a digest of all of it keeps it compared
 
 
 class _BoundedFAT(FAT):
@@ -101,12 +99,7 @@ def _accounted(
     table = Table(fs, stream)
     found = account(fs, stream, table)
     notes += table.notes + found.notes
-    if len(notes) > MAX_NOTES:
-        # the digest of the whole list: a difference past the cut still shows
-        digest = hashlib.sha256("\n".join(notes).encode()).hexdigest()[:16]
-        notes[MAX_NOTES:] = [f"and {len(notes) - MAX_NOTES} more (all: sha256 {digest})"]
-    unaccounted = Field("unaccounted", "; ".join(notes) or "none", Rule.STRICT)
-    return fields + boot + (unaccounted,), merge(slack + found.slack)
+    return fields + boot + (unaccounted(notes),), merge(slack + found.slack)
 
 
 class FatFormat:
