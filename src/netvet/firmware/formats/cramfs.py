@@ -29,7 +29,13 @@ from netvet.firmware.errors import CorruptContainer, NotThisFormat
 from netvet.firmware.formats._fs import ExtentStream, parser_errors, root_fields
 from netvet.firmware.formats._members import list_inodes
 from netvet.firmware.formats._notes import unaccounted
-from netvet.firmware.formats.cramfs_slack import account
+from netvet.firmware.formats.cramfs_slack import (
+    BLOCK,
+    DIRECT,
+    EXT_BLOCK_POINTERS,
+    UNCOMPRESSED,
+    account,
+)
 from netvet.firmware.model import Field, Listing, Meta, Rule
 
 MAGIC_LE = b"\x45\x3d\xcd\x28"
@@ -37,11 +43,8 @@ MAGIC_BE = b"\x28\xcd\x3d\x45"
 SIGNATURE = b"Compressed ROMFS"
 SUPER = struct.Struct("4xIII16sIIII16s")  # after the magic: size .. name; the root inode follows
 ROOT_AT = 64
-BLOCK = 4096
-# block pointer flags, only with EXT_BLOCK_POINTERS in the superblock (linux cramfs_fs.h)
-UNCOMPRESSED = 1 << 31
-DIRECT = 1 << 30
-EXT_BLOCK_POINTERS = 0x800
+# BLOCK and the block pointer flags (linux cramfs_fs.h) come from cramfs_slack, which cannot
+# import this module
 MAX_STORED = 2 * BLOCK  # deflate never needs twice the input to store one block
 FSID_VERSION_2 = 0x1  # fsid.crc holds the image's CRC-32, taken with the field zeroed
 CRC_AT = 32
