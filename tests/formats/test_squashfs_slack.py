@@ -16,6 +16,7 @@ import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -448,3 +449,292 @@ def test_overlapping_pieces_do_not_hide_a_gap() -> None:
     assert regions == [(4096, 4196, "fragment block 0")]
     [gap] = found
     assert "fragment block 0: decompressed bytes 0xf..0x14 (5 bytes)" in gap
+
+
+# -- the entries of the indexed tables, inode numbers -------------------------------------------
+
+NO_IDS = 26  # superblock: u16 count of the id table's entries
+FRAGMENTS = 16  # superblock: u32 count of fragment table entries
+ROOT_INODE = 32
+
+
+def _dir_entries(img: bytearray) -> dict[bytes, tuple[int, int]]:
+    """Name -> (image offset of its entry, the inode number it gives) of every entry of the
+    uncompressed directory table (one metadata block; the names are unique in the tree)."""
+    t = Tables.of(img)
+    (word,) = struct.unpack_from("<H", img, t.directory)
+    assert word & 0x8000
+    p, end = t.directory + 2, t.directory + 2 + (word & 0x7FFF)
+    out = {}
+    while p < end:
+        count, _, base = struct.unpack_from("<III", img, p)
+        p += 12
+        for _ in range(count + 1):
+            _, delta, _, size = struct.unpack_from("<HhHH", img, p)
+            out[bytes(img[p + 8 : p + 9 + size])] = (p, base + delta)
+            p += 9 + size
+    return out
+
+
+def _renumber(img: bytearray, number: int, entry: bool = True) -> bytearray:
+    """bin/tool's inode numbered `number` (its directory entry too, if `entry`)."""
+    out = bytearray(img)
+    t = Tables.of(out)
+    at, old = _dir_entries(out)[b"tool"]
+    [pos] = [t.inode + 2 + f[0] for f in _files(out) if f[1] == DATA_START]
+    assert struct.unpack_from("<I", out, pos + 12)[0] == old
+    struct.pack_into("<I", out, pos + 12, number)
+    if entry:
+        (delta,) = struct.unpack_from("<h", out, at + 2)
+        struct.pack_into("<h", out, at + 2, delta + number - old)
+    return out
+
+
+def _fragment_table(blocks: list[bytes], count: int) -> bytearray:
+    """squashfs-plain.img with its fragment table (one block) made of `blocks` (headers
+    included) of `count` entries, written where it was, its index after them; every pointer
+    past it moved."""
+    img = _plain()
+    t = Tables.of(img)
+    joined = b"".join(blocks)
+    grown = len(joined) + 8 * len(blocks) - (t.fragment_index + 8 - t.fragment_block)
+    out = _insert(img, t.fragment_index, bytes(grown))
+    index, pos = bytearray(), t.fragment_block
+    for block in blocks:
+        index += _Q.pack(pos)
+        pos += len(block)
+    out[t.fragment_block : pos + len(index)] = joined + index
+    _Q.pack_into(out, 80, pos)  # fragment_table_start: the index
+    struct.pack_into("<I", out, FRAGMENTS, count)
+    return out
+
+
+def _set_u32(img: bytearray, at: int, value: int) -> bytearray:
+    out = bytearray(img)
+    struct.pack_into("<I", out, at, value)
+    return out
+
+
+def _stored(data: bytes) -> bytes:
+    """A metadata block storing `data` uncompressed."""
+    return struct.pack("<H", 0x8000 | len(data)) + data
+
+
+def _entry_bytes(img: bytearray) -> bytes:
+    entry, _, _ = _fragment_entry(img)
+    return bytes(img[entry : entry + 16])
+
+
+def _notes() -> dict[str, tuple[bytearray, str]]:
+    """Hostile images whose payload only `unaccounted` names: (image, what it must say)."""
+    img = _plain()
+    t = Tables.of(img)
+    entry, _, _ = _fragment_entry(img)
+    unused = bytearray(img)
+    struct.pack_into("<I", unused, entry + 12, 0x6E632D6C)
+    spare = _fragment_table([_stored(_entry_bytes(img) * 2)], 2)  # entry 1: a copy of 0
+    ids = _insert(img, t.id_index, struct.pack("<I", 4444))  # id 1, which no inode takes
+    struct.pack_into("<H", ids, t.id_index - 6, 0x8008)
+    struct.pack_into("<H", ids, NO_IDS, 2)
+    export = bytearray(img)
+    first = t.lookup_index - 8 * 18  # the export block's 18 entries end at its index
+    # entries 0 and 1 swapped
+    export[first : first + 16] = export[first + 8 : first + 16] + export[first : first + 8]
+    return {
+        "fragment entry's unused field": (
+            unused,
+            "fragment table: entries with a non-zero unused field (1): 0 (0x6e632d6c)",
+        ),
+        "fragment entry no file uses": (spare, "fragment table: entries no file uses (1): 1"),
+        "id no inode uses": (ids, "id table: ids no inode uses (1): 1 (4444)"),
+        "export entries swapped": (
+            export,
+            "export table: entries not the reference of the inode numbered one more (2): 0 (",
+        ),
+        "inode count past the inodes": (
+            _set_u32(img, 4, 19),
+            "the superblock counts 19 inodes, the tree has 18",
+        ),
+        "inode number past the count": (
+            _renumber(img, 1000),
+            "inode table: inode numbers outside 1..18 (1): 1000 (the inode at 0x0:",
+        ),
+    }
+
+
+@pytest.mark.parametrize("what", list(_notes()))
+def test_table_entries_nothing_reads(tmp_path: Path, what: str) -> None:
+    """Bytes of an indexed table that no reader of the tree looks at, or that contradict the
+    inodes: every member reads back the same, only `unaccounted` tells."""
+    dep, expect = _notes()[what]
+    found = _unaccounted(bytes(dep))
+    assert expect in found, found
+    result = _run(tmp_path, bytes(_plain()), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+    assert any(expect in f for f in _unexplained(result))
+
+
+def test_hostile_table_entries_read_back_the_same(tmp_path: Path) -> None:
+    """As test_hostile_images_read_back_the_same: the patching of `_notes` and
+    `_spread_inodes` is sound."""
+    from netvet.firmware.digests import digest_of
+
+    hostile = {what: img for what, (img, _) in _notes().items()}
+    hostile["gaps between inodes"] = _spread_inodes([8] * 17)
+
+    def digests(img: bytes) -> dict[str, str | None]:
+        from io import BytesIO
+
+        ctx = WalkContext(Limits())
+        listing = FORMAT.list(BytesIO(img), len(img), ctx)
+        return {m.name: digest_of(m, ctx) if m.opener else None for m in listing.members}
+
+    original = digests(bytes(_plain()))
+    for what, img in hostile.items():
+        assert digests(bytes(img)) == original, what
+    unsquashfs = shutil.which("unsquashfs")
+    if unsquashfs is None:
+        return
+    (tmp_path / "ref.img").write_bytes(_plain())
+    subprocess.run([unsquashfs, "-q", "-n", "-d", str(tmp_path / "ref"), str(tmp_path / "ref.img")])
+    for i, (what, img) in enumerate(hostile.items()):
+        if what == "inode number past the count":  # unsquashfs refuses it: "too large"
+            continue
+        (tmp_path / f"{i}.img").write_bytes(img)
+        done = subprocess.run(
+            [unsquashfs, "-q", "-n", "-d", str(tmp_path / str(i)), str(tmp_path / f"{i}.img")],
+            capture_output=True,
+        )
+        assert done.returncode == 0, (what, done.stderr)
+        assert _tree(tmp_path / str(i)) == _tree(tmp_path / "ref"), what
+
+
+def test_a_short_metadata_block_before_the_last(tmp_path: Path) -> None:
+    """A fragment table of 513 entries in two blocks, the first holding entry 0 only: the
+    kernel looks for entries 1..511 in it and reads on into the second block; no file uses
+    them, the last block holds what the count leaves it (16 bytes), so only the first block's
+    length tells."""
+    img = _plain()
+    dep = _fragment_table([_stored(_entry_bytes(img)), _stored(bytes(16))], 513)
+    found = _unaccounted(bytes(dep))
+    block = Tables.of(img).fragment_block
+    assert f"fragment table: metadata block at {block:#x} holds 16 bytes, not 8192" in found
+    result = _run(tmp_path, bytes(img), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+
+
+def test_bytes_after_the_stream_of_a_middle_table_block(tmp_path: Path) -> None:
+    """A fragment table of 1025 entries in three blocks, the middle one (entries no file uses,
+    so never read for a file) a gzip stream with the payload after it."""
+    import zlib
+
+    img = _plain()
+    head = _stored(_entry_bytes(img) + bytes(16 * 511))
+    packed = zlib.compress(bytes(8192)) + PAYLOAD
+    middle = struct.pack("<H", len(packed)) + packed
+    dep = _fragment_table([head, middle, _stored(bytes(16))], 1025)
+    result = _run(tmp_path, bytes(img), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+    [finding] = _unexplained(result)
+    at = Tables.of(img).fragment_block + len(head) + len(middle) - len(PAYLOAD)
+    assert f"{len(PAYLOAD)} bytes at {at:#x} after the end of the gzip stream" in finding
+
+
+def _renumbered() -> list[tuple[str, bytearray, str]]:
+    img = _plain()
+    entries = _dir_entries(img)
+    _, tool = entries[b"tool"]
+    _, other = entries[b"passwd"]
+    return [
+        ("two inodes of one number", _renumber(img, other), f"inode number {other}"),
+        (
+            "an entry giving another number",
+            _renumber(img, tool + 1, entry=False),
+            f"is inode {tool} in its directory, {tool + 1} in its inode",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("what", "dep", "expect"), _renumbered(), ids=[w for w, *_ in _renumbered()]
+)
+def test_inode_numbers_the_kernel_would_confuse(
+    tmp_path: Path, what: str, dep: bytearray, expect: str
+) -> None:
+    """The kernel caches inodes by the number the directory entry gives: two inodes of one
+    number read as one there, so the image is refused rather than compared."""
+    result = _run(tmp_path, bytes(_plain()), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT, what
+    [finding] = _unexplained(result)
+    assert "not compared" in finding and expect in finding, finding
+
+
+# -- many findings ------------------------------------------------------------------------------
+
+
+def _spread_inodes(gaps: list[int]) -> bytearray:
+    """squashfs-plain.img with gaps[i] bytes of payload before inode record i + 1 (in table
+    order), and every reference to an inode moved: directory entries, the root's, the export
+    table's (the inode table is one uncompressed block)."""
+    img = _plain()
+    t = Tables.of(img)
+    root = _u64(img, ROOT_INODE)
+    offsets = {struct.unpack_from("<H", img, p)[0] for p, _ in _dir_entries(img).values()}
+    starts = sorted(offsets | {root})
+    assert starts[0] == 0 and root >> 16 == 0 and len(gaps) == len(starts) - 1
+    table = bytes(img[t.inode + 2 : t.directory])
+    moved: dict[int, int] = {}
+    new = bytearray()
+    for i, (start, end) in enumerate(zip(starts, [*starts[1:], len(table)], strict=True)):
+        if i:
+            new += (PAYLOAD * 4)[: gaps[i - 1]]
+        moved[start] = len(new)
+        new += table[start:end]
+    out = _insert(img, t.directory, bytes(len(new) - len(table)))
+    out[t.inode : t.inode + 2 + len(new)] = _stored(bytes(new))
+    for p, _ in _dir_entries(out).values():
+        struct.pack_into("<H", out, p, moved[struct.unpack_from("<H", out, p)[0]])
+    _Q.pack_into(out, ROOT_INODE, moved[root])
+    export = _u64(out, Tables.of(out).lookup_index) + 2
+    (inodes,) = struct.unpack_from("<I", out, 4)
+    for at in range(export, export + 8 * inodes, 8):
+        _Q.pack_into(out, at, moved[_u64(out, at)])
+    return out
+
+
+def test_many_findings_are_cut_with_a_digest_of_all(tmp_path: Path) -> None:
+    """17 gaps in the inode table: 16 named, the rest counted and digested, so two images
+    that differ only past the cut still compare different."""
+    from netvet.firmware.formats.squashfs_slack import MAX_NOTES
+
+    dep = _spread_inodes([8] * 17)
+    notes = _unaccounted(bytes(dep)).split("; ")
+    assert len(notes) == MAX_NOTES + 1
+    assert all("inode table: 8 decompressed bytes before the inode at" in n for n in notes[:-1])
+    assert notes[-1].startswith("and 1 more (all: sha256 ")
+    other = _spread_inodes([8] * 16 + [9])
+    assert _unaccounted(bytes(other)).split("; ")[:-1] == notes[:-1]
+    result = _run(tmp_path, bytes(dep), bytes(other))
+    assert result.verdict is Verdict.DIFFERENT
+    [finding] = _unexplained(result)
+    assert "unaccounted" in finding
+
+
+def test_findings_cost_no_sort_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each finding in a table is placed in its metadata block by bisection over the blocks
+    sorted once, not by sorting them again: a hostile table of n gaps in b blocks costs
+    (n + b) log b, not n * b log b."""
+    from netvet.firmware.formats import squashfs_slack
+
+    calls = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return sorted(*args, **kwargs)
+
+    monkeypatch.setattr(squashfs_slack, "sorted", counting, raising=False)
+    assert _unaccounted(bytes(_plain())) == "none"
+    honest = len(calls)
+    calls.clear()
+    assert _unaccounted(bytes(_spread_inodes([8] * 17))) != "none"
+    assert len(calls) == honest

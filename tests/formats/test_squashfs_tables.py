@@ -116,11 +116,11 @@ def test_fixtures_cover_every_entry_type() -> None:
 def test_directory_entry_naming_another_type_is_corrupt() -> None:
     data = image("squashfs-gzip")
     img = squashfs._Image(io.BytesIO(data), len(data), WalkContext(Limits()))
-    entries = img.children((img.sb.root_inode, 1))
-    name, (ref, etype) = next(e for e in entries if e[1][1] == 1)  # a directory
+    entries = img.children((img.sb.root_inode, 1, squashfs.ROOT))
+    name, (ref, etype, number) = next(e for e in entries if e[1][1] == 1)  # a directory
     with pytest.raises(CorruptContainer, match="in its directory"):
-        img.member(name, (ref, 2))  # listed as a regular file
-    assert img.member(name, (ref, etype)).name == name
+        img.member(name, (ref, 2, number))  # listed as a regular file
+    assert img.member(name, (ref, etype, number)).name == name
 
 
 def test_metadata_expansion_is_bounded() -> None:
@@ -176,7 +176,7 @@ def test_empty_and_endless_metadata_blocks_are_corrupt() -> None:
 def test_directories_are_bounded_before_they_are_walked() -> None:
     data = image("squashfs-gzip")
     img = squashfs._Image(io.BytesIO(data), len(data), WalkContext(Limits(max_entries=3)))
-    root = (img.sb.root_inode, 1)
+    root = (img.sb.root_inode, 1, squashfs.ROOT)
     with pytest.raises(LimitExceeded, match="max-entries"):
         img.children(root)  # the root directory holds 7 entries
     img = squashfs._Image(io.BytesIO(data), len(data), WalkContext(Limits()))

@@ -3,7 +3,10 @@
 The tables are read by squashfs_tables.py (why not dissect.squashfs: see there) and contents by
 squashfs_data.py. Here the directory tree is walked and turned into members: an entry's type is
 its inode's, and a directory entry that names another type (what `readdir` would report) makes
-the image corrupt rather than letting two readers see two different trees.
+the image corrupt rather than letting two readers see two different trees. So does one that
+names another inode number, or two inodes of one number: the kernel looks an entry's inode up
+in its inode cache by the number the entry gives (namei.c squashfs_lookup, squashfs_iget), so
+two inodes of one number read as one there.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ _U32 = struct.Struct("<I")
 _ENDS = {1: 16, 4: 8, 5: 8, 6: 4, 7: 4, 11: 12, 12: 12, 13: 8, 14: 8}
 _DIR_HEADER = struct.Struct("<III")  # count - 1, start block, inode number
 _DIR_ENTRY = struct.Struct("<HhHH")  # offset, inode number delta, type, name size - 1
+ROOT = -1  # the inode number a directory entry gives the root: none, it has no entry
+# A node of the tree: inode reference, the type and the inode number its directory entry gives
+Node = tuple[int, int, int]
 
 
 class _Image:
@@ -87,6 +93,7 @@ class _Image:
         # the layout keeps a few thousand runs instead of an entry per record
         self._inode_from = self._inode_to = self._piece_from = self._piece_to = 0
         self._shift = layout.shift
+        self._numbers = layout.numbers
         istart, dstart = sb.inode_table_start, sb.directory_table_start
         self.inodes = Table(meta, istart, layout.stop(istart), ctx, "inode")
         self.dirs = Table(meta, dstart, layout.stop(dstart), ctx, "directory")
@@ -102,14 +109,14 @@ class _Image:
             raise CorruptContainer(f"squashfs: unknown inode type {kind}")
         return p, kind
 
-    def member(self, path: str, node: tuple[int, int]) -> Member:
-        ref, entry_type = node
+    def member(self, path: str, node: Node) -> Member:
+        ref, entry_type, number = node
         p, itype = self.inode(ref)
         buf = self.inodes.buf
         if itype == 2 and entry_type in _FILE_ENTRY:  # most entries: one unpack, one lookup
-            _, mode, uid, gid, mtime, _ino, start, fragment, offset, size = _FILE.unpack_from(
-                buf, p
-            )
+            _, mode, uid, gid, mtime, ino, start, fragment, offset, size = _FILE.unpack_from(buf, p)
+            if ino != number or self._numbers.setdefault(ino, ref) != ref:
+                self._number(path, ref, ino, number)
             meta = self._metas.get((mode, uid, gid, None, None, NO_XATTR, mtime))
             if meta is None:
                 meta = self._meta(mode, uid, gid, None, None, NO_XATTR, mtime)
@@ -125,7 +132,9 @@ class _Image:
             raise CorruptContainer(
                 f"squashfs: {path!r} is type {entry_type} in its directory, {itype} in its inode"
             )
-        _, mode, uid, gid, mtime, _ino = _BASE.unpack_from(buf, p)
+        _, mode, uid, gid, mtime, ino = _BASE.unpack_from(buf, p)
+        if ino != number or self._numbers.setdefault(ino, ref) != ref:
+            self._number(path, ref, ino, number)
         kind = _TYPES[basic]
         xattr = NO_XATTR
         target = rdev = None
@@ -163,6 +172,20 @@ class _Image:
             self._inode(p, end)
         meta = self._meta(mode, uid, gid, target, rdev, xattr, mtime)
         return Member(path, kind, meta, size, opener)
+
+    def _number(self, path: str, ref: int, ino: int, number: int) -> None:
+        """The inode at `ref` is numbered `ino`, its directory entry says `number`: refused
+        unless they agree and no other inode has that number (module docstring)."""
+        if number != ROOT and ino != number:
+            raise CorruptContainer(
+                f"squashfs: {path!r} is inode {number} in its directory, {ino} in its inode"
+            )
+        other = self._numbers.setdefault(ino, ref)
+        if other != ref:
+            raise CorruptContainer(
+                f"squashfs: {path!r}: inode number {ino} is also the inode's at "
+                f"{other >> 16:#x}:{other & 0xFFFF:#x}"
+            )
 
     def _inode(self, p: int, end: int) -> None:
         """The inode record p..end (positions in the inode table): the current run, or a new."""
@@ -210,6 +233,7 @@ class _Image:
             ids = self.ids
             if uid >= len(ids) or gid >= len(ids):
                 raise CorruptContainer(f"squashfs: id index {max(uid, gid)} beyond the id table")
+            self.layout.ids.update((uid, gid))  # a new key: the entries that any inode takes
             xattrs = self.xattrs.get(xattr)
             meta = Meta(mode & 0o7777, ids[uid], ids[gid], target, rdev, xattrs, mtime)
             self._metas[key] = meta
@@ -244,7 +268,7 @@ class _Image:
         opener = partial(FileStream, self.data, what, size, start, words, fragment, offset)
         return opener  # type: ignore[return-value]  # a FileStream is a binary stream
 
-    def children(self, node: tuple[int, int]) -> list[tuple[str, tuple[int, int]]]:
+    def children(self, node: Node) -> list[tuple[str, Node]]:
         if node[1] != 1:
             return []
         p, itype = self.inode(node[0])
@@ -264,10 +288,10 @@ class _Image:
         table.need(end)
         self.layout.listings.append((p, end))
         buf = table.buf
-        out: list[tuple[str, tuple[int, int]]] = []
+        out: list[tuple[str, Node]] = []
         room = self.ctx.limits.max_entries - self.ctx.entries
         while p < end:
-            count, block, _ino = _DIR_HEADER.unpack_from(buf, p)
+            count, block, base = _DIR_HEADER.unpack_from(buf, p)
             p += 12
             if count >= DIR_COUNT:
                 raise CorruptContainer(f"squashfs: directory header of {count + 1} entries")
@@ -276,19 +300,21 @@ class _Image:
                     f"more than --max-entries ({self.ctx.limits.max_entries}) members"
                 )
             for _ in range(count + 1):
-                ioff, _delta, etype, nsize = _DIR_ENTRY.unpack_from(buf, p)
+                ioff, delta, etype, nsize = _DIR_ENTRY.unpack_from(buf, p)
                 raw = buf[p + 8 : p + 9 + nsize]
                 p += 9 + nsize
                 if len(raw) != nsize + 1 or p > end:
                     raise CorruptContainer("squashfs: directory entry beyond its directory")
-                out.append((raw.decode("utf-8", "surrogateescape"), ((block << 16) | ioff, etype)))
+                name = raw.decode("utf-8", "surrogateescape")
+                # the kernel's sum: u32 plus a signed 16-bit delta, in unsigned int
+                out.append((name, ((block << 16) | ioff, etype, (base + delta) & 0xFFFFFFFF)))
         return out
 
-    def root(self) -> tuple[int, int]:
-        return (self.sb.root_inode, 0)
+    def root(self) -> Node:
+        return (self.sb.root_inode, 0, ROOT)
 
 
-def _dir_key(node: tuple[int, int]) -> int | None:
+def _dir_key(node: Node) -> int | None:
     return node[0] if node[1] == 1 else None
 
 
@@ -328,10 +354,10 @@ class SquashfsFormat:
             root = img.root()
             root_member = img.member("", root)  # its metadata; and a directory's table place
             if root_member.kind is Kind.DIR:
-                root = (root[0], 1)
+                root = (root[0], 1, ROOT)
             members = list_tree(root, img.children, _dir_key, img.member, ctx, self.name, size)
             img.runs()
-            found = account(img.layout, img.data, img.inodes, img.dirs, members)
+            found = account(img.layout, img.data, img.inodes, img.dirs, members, ctx)
             img.data.fragment_ends = found.fragment_ends
         ctx.keep(stream)
         sb = img.sb

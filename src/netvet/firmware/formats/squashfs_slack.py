@@ -14,21 +14,33 @@ Two checks belong where blocks are decompressed (squashfs_data.py), not here: by
 end of a block's compressed stream, and a fragment block longer than the pieces files take of
 it (`fragment_ends` gives the length each should have).
 
-The work is interval arithmetic over what the listing parsed, plus a few bounded reads: the
-2-byte header of each block of the small indexed tables, and the metadata blocks past the last
-referenced record of the inode and directory tables.
+The entries of the tables read through an index are checked too, for what mksquashfs always
+writes there: a fragment entry's `unused` word 0 and every fragment entry used by a file, every
+id used by an inode, export entry i the reference of inode number i + 1 (the inode numbers,
+1..inodes and one per inode, are checked while the listing parses: squashfs.py).
+
+The work is interval arithmetic over what the listing parsed, plus bounded reads: the blocks of
+the indexed tables (each decoded once, in order, at most MAX_TABLE bytes in all), and the
+metadata blocks past the last referenced record of the inode and directory tables. Findings are
+kept up to MAX_NOTES, the rest counted and digested: a hostile image of a million bad records
+costs a million short strings hashed, not a million kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, NamedTuple
 
-from netvet.firmware.errors import CorruptContainer
+from netvet.firmware.context import WalkContext
+from netvet.firmware.errors import CorruptContainer, LimitExceeded
+from netvet.firmware.formats._notes import MAX_NOTES
 from netvet.firmware.formats.squashfs_data import DATA_UNCOMPRESSED, Data
 from netvet.firmware.formats.squashfs_tables import (
+    MAX_TABLE,
     META_SIZE,
     META_UNCOMPRESSED,
     SUPER,
@@ -41,8 +53,44 @@ from netvet.firmware.model import Member
 COMP_OPT = 0x400  # superblock flag: a compression options block follows the superblock
 # Size of each compressor's options (squashfs-tools' gzip.h, xz.h, lzo.h, lz4.h, zstd.h).
 OPTION_SIZE = {1: 8, 3: 8, 4: 8, 5: 8, 6: 4}
-SHOWN = 8  # findings named in the field; the count says how many more
+SHOWN_ENTRIES = 8  # table entries named in one finding
 _U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_FRAGMENT = struct.Struct("<QII")  # start, size word, unused (squashfs_fs.h fragment_entry)
+
+
+class Notes:
+    """Findings: the first MAX_NOTES as they are, every one counted and in a digest, so two
+    lists that differ past the cut still compare different (as `_notes.unaccounted` cuts the
+    other formats' lists, streamed here: a hostile image can make millions)."""
+
+    __slots__ = ("kept", "count", "_digest")
+
+    def __init__(self, notes: Iterable[str] = ()) -> None:
+        self.kept: list[str] = []
+        self.count = 0
+        self._digest = hashlib.sha256()
+        self.extend(notes)
+
+    def append(self, note: str) -> None:
+        self.count += 1
+        self._digest.update(note.encode("utf-8", "surrogateescape") + b"\n")
+        if len(self.kept) < MAX_NOTES:
+            self.kept.append(note)
+
+    def extend(self, notes: Iterable[str]) -> None:
+        for note in notes:
+            self.append(note)
+
+    def value(self) -> str:
+        if not self.count:
+            return "none"
+        more = self.count - len(self.kept)
+        if more <= 0:
+            return "; ".join(self.kept)
+        digest = self._digest.hexdigest()[:16]
+        return "; ".join([*self.kept, f"and {more} more (all: sha256 {digest})"])
 
 
 class Layout:
@@ -52,7 +100,19 @@ class Layout:
     entries, a few thousand runs to sort for an image of 24,000 files. (A plain class: a
     dataclass costs a millisecond or two to create at import, in both processes.)"""
 
-    __slots__ = ("sb", "shift", "regions", "found", "files", "pieces", "inodes", "listings")
+    __slots__ = (
+        "sb",
+        "shift",
+        "regions",
+        "found",
+        "indexed",
+        "files",
+        "pieces",
+        "inodes",
+        "listings",
+        "numbers",
+        "ids",
+    )
 
     def __init__(self, sb: Super, regions: list[tuple[int, int, str]], found: list[str]) -> None:
         self.sb = sb
@@ -61,6 +121,8 @@ class Layout:
         self.shift = sb.block_log + 1
         self.regions = regions  # (start, end, what) in the image
         self.found = found  # findings so far
+        # (what, block positions, entries, entry size) of each table read through an index
+        self.indexed: list[tuple[str, list[int], int, int]] = []
         # (first block, block size words, path) of every file with blocks
         self.files: list[tuple[int, tuple[int, ...], str]] = []
         # (start, end) runs of inode records and of directory listings (positions in their
@@ -69,6 +131,9 @@ class Layout:
         self.inodes: list[tuple[int, int]] = []
         self.listings: list[tuple[int, int]] = []
         self.pieces: list[tuple[int, int]] = []
+        # inode number -> the reference of the inode that has it; id table indexes used
+        self.numbers: dict[int, int] = {}
+        self.ids: set[int] = set()
 
     @classmethod
     def of(cls, meta: Metadata, sb: Super) -> Layout:
@@ -76,8 +141,9 @@ class Layout:
         regions: list[tuple[int, int, str]] = [(0, SUPER.size, "the superblock")]
         if sb.flags & COMP_OPT:
             regions.append(_options(meta, sb, found))
-        _indexed(meta, sb, regions, found)
-        return cls(sb, regions, found)
+        layout = cls(sb, regions, found)
+        _indexed(meta, sb, regions, layout.indexed)
+        return layout
 
     def stop(self, start: int) -> int:
         """Where the first structure after `start` begins (the end of a table found by
@@ -92,23 +158,25 @@ class Accounted(NamedTuple):
     """The outcome: descriptions of unreferenced bytes, image ranges among them, and the
     decompressed length each used fragment block must have."""
 
-    found: tuple[str, ...]
+    found: Notes
     slack: tuple[tuple[int, int], ...]
     fragment_ends: dict[int, int]
 
     def field_value(self) -> str:
-        if not self.found:
-            return "none"
-        more = len(self.found) - SHOWN
-        return "; ".join(self.found[:SHOWN]) + (f"; and {more} more" if more > 0 else "")
+        return self.found.value()
 
 
 def account(
-    layout: Layout, data: Data, inodes: Table, dirs: Table, members: Sequence[Member]
+    layout: Layout,
+    data: Data,
+    inodes: Table,
+    dirs: Table,
+    members: Sequence[Member],
+    ctx: WalkContext,
 ) -> Accounted:
     """Every referenced range of the image and of its tables, and what lies outside them.
     `members` name the files around a gap in a fragment block (only then looked at)."""
-    found = list(layout.found)
+    found = Notes(layout.found)
     regions = list(layout.regions)
     for start, words, path in layout.files:
         length = sum(w & ~DATA_UNCOMPRESSED for w in words)
@@ -117,10 +185,26 @@ def account(
     ends = _fragments(layout, data, regions, found, members)
     regions.append((inodes.start, inodes.finish(), "the inode table"))
     regions.append((dirs.start, dirs.finish(), "the directory table"))
-    found += _records(inodes, layout.inodes, "inode table", "inode")
-    found += _records(dirs, layout.listings, "directory table", "directory listing")
+    _records(inodes, layout.inodes, "inode table", "inode", found)
+    _records(dirs, layout.listings, "directory table", "directory listing", found)
     slack = _gaps(regions, layout.sb.bytes_used, found)
-    return Accounted(tuple(found), slack, ends)
+    _numbers(layout, found)
+    # after _gaps: the tables' blocks are known apart, each is decoded once
+    _entries(layout, data.fragments.meta, ctx, ends, found)
+    return Accounted(found, slack, ends)
+
+
+def _numbers(layout: Layout, found: Notes) -> None:
+    """Inode numbers run 1..inodes, one per inode (squashfs.py refuses two inodes of one
+    number): the export table and NFS file handles name inodes by them."""
+    count = layout.sb.inodes
+    wrong = _Wrong(f"inode numbers outside 1..{count}")
+    for number, ref in layout.numbers.items():
+        if not 1 <= number <= count:
+            wrong.add(f"{number} (the inode at {ref >> 16:#x}:{ref & 0xFFFF:#x})")
+    wrong.note("inode table", found)
+    if len(layout.numbers) != count:
+        found.append(f"the superblock counts {count} inodes, the tree has {len(layout.numbers)}")
 
 
 def _options(meta: Metadata, sb: Super, found: list[str]) -> tuple[int, int, str]:
@@ -135,7 +219,7 @@ def _fragments(
     layout: Layout,
     data: Data,
     regions: list[tuple[int, int, str]],
-    found: list[str],
+    found: Notes | list[str],
     members: Sequence[Member],
 ) -> dict[int, int]:
     """Fragment blocks used by files, as regions; a gap between pieces of one block is a
@@ -157,7 +241,7 @@ def _fragments(
             gaps.append((index, end, offset))
         end = ends[index] = max(end, stop & mask)
     if gaps:
-        found += _piece_gaps(layout, gaps, members)
+        found.extend(_piece_gaps(layout, gaps, members))
     return ends
 
 
@@ -189,9 +273,13 @@ def _piece_gaps(
 
 
 def _indexed(
-    meta: Metadata, sb: Super, regions: list[tuple[int, int, str]], found: list[str]
+    meta: Metadata,
+    sb: Super,
+    regions: list[tuple[int, int, str]],
+    indexed: list[tuple[str, list[int], int, int]],
 ) -> None:
-    """The tables read through an index of u64 block positions: blocks, then the index."""
+    """The tables read through an index of u64 block positions: blocks, then the index, placed
+    by their headers (their contents: `_entries`, once every region is known)."""
     tables = [
         ("fragment table", sb.fragment_table_start, sb.fragments, 16),
         ("id table", sb.id_table_start, sb.no_ids, 4),
@@ -214,18 +302,115 @@ def _indexed(
     for what, start, count, entry in tables:
         blocks = meta.index(start, count, entry) if count else []
         regions.append((start, start + 8 * len(blocks), f"the {what} index"))
+        for pos in blocks:
+            regions.append((pos, _header_end(meta, pos), f"the {what}"))
+        indexed.append((what, blocks, count, entry))
+
+
+class _Wrong:
+    """Entries of one table failing one check: counted, the first few named (one finding per
+    table and check, not one per entry: 65,536 unused ids would bury every other finding)."""
+
+    __slots__ = ("why", "count", "named")
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+        self.count = 0
+        self.named: list[str] = []
+
+    def add(self, entry: str) -> None:
+        self.count += 1
+        if len(self.named) < SHOWN_ENTRIES:
+            self.named.append(entry)
+
+    def note(self, what: str, found: Notes) -> None:
+        if self.count:
+            more = ", ..." if self.count > len(self.named) else ""
+            found.append(f"{what}: {self.why} ({self.count}): {', '.join(self.named)}{more}")
+
+
+def _entries(
+    layout: Layout, meta: Metadata, ctx: WalkContext, ends: dict[int, int], found: Notes
+) -> None:
+    """Every block of the indexed tables decoded, in order: bytes after a block's compressed
+    stream refuse the image there (squashfs_data.HiddenBytes). The kernel finds entry i in
+    block i * size // 8 KiB at offset i * size % 8 KiB (squashfs_fs.h SQUASHFS_ID_BLOCK and
+    the like), so every block but the last must decode to 8 KiB, the last to the rest;
+    otherwise its reading and this one's differ, and the entries past it are not checked."""
+    total = sum(count * entry for _, _, count, entry in layout.indexed)
+    if total > MAX_TABLE:
+        raise LimitExceeded(f"squashfs indexed tables of {total} bytes (> {MAX_TABLE})")
+    decoded = consumed = 0
+    for what, blocks, count, entry in layout.indexed:
+        checks = _checks(what, layout, ends)
         for i, pos in enumerate(blocks):
-            if i == len(blocks) - 1:
-                raw, end = meta.block(pos)
-                want = count * entry - i * META_SIZE
-                if len(raw) != want:
-                    found.append(
-                        f"{what}: last metadata block at {pos:#x} holds {len(raw)} bytes, "
-                        f"its entries {want}"
-                    )
-            else:
-                end = _header_end(meta, pos)
-            regions.append((pos, end, f"the {what}"))
+            raw, end = meta.block(pos)
+            decoded += len(raw)
+            consumed += end - pos
+            ctx.check_ratio(decoded, consumed, f"squashfs {what}")
+            want = min(META_SIZE, count * entry - i * META_SIZE)
+            if len(raw) != want:
+                last = i == len(blocks) - 1
+                found.append(
+                    f"{what}: {'last ' if last else ''}metadata block at {pos:#x} holds "
+                    f"{len(raw)} bytes, {'its entries' if last else 'not'} {want}"
+                )
+                checks = []
+            for check, wrong in checks:
+                check(raw, i * META_SIZE // entry, wrong)
+        for _, wrong in checks:
+            wrong.note(what, found)
+
+
+Check = Callable[[bytes, int, _Wrong], None]  # a block's bytes, the index of its first entry
+
+
+def _checks(what: str, layout: Layout, ends: dict[int, int]) -> list[tuple[Check, _Wrong]]:
+    """The checks of one indexed table's entries, each with what it finds wrong."""
+    if what == "fragment table":
+        return [
+            (_fragment_unused, _Wrong("entries with a non-zero unused field")),
+            (partial(_fragment_used, ends), _Wrong("entries no file uses")),
+        ]
+    if what == "id table":
+        return [(partial(_id_used, layout.ids), _Wrong("ids no inode uses"))]
+    if what == "export table":
+        why = "entries not the reference of the inode numbered one more"
+        return [(partial(_exported, layout.numbers), _Wrong(why))]
+    return []
+
+
+# Each check first compares the whole block at C speed (an honest block passes there), then
+# names the entries that fail.
+
+
+def _fragment_unused(raw: bytes, first: int, wrong: _Wrong) -> None:
+    unused = struct.unpack(f"<{len(raw) // 4}I", raw)[3::4]  # start (2 words), size, unused
+    if any(unused):  # mksquashfs and the kernel write 0
+        for j, word in enumerate(unused, first):
+            if word:
+                wrong.add(f"{j} ({word:#x})")
+
+
+def _fragment_used(ends: dict[int, int], raw: bytes, first: int, wrong: _Wrong) -> None:
+    # mksquashfs writes a fragment block once a file's piece is in it
+    for j in sorted(set(range(first, first + len(raw) // _FRAGMENT.size)).difference(ends)):
+        wrong.add(str(j))
+
+
+def _id_used(ids: set[int], raw: bytes, first: int, wrong: _Wrong) -> None:
+    # mksquashfs adds an id to the table when an inode takes it
+    for j in sorted(set(range(first, first + len(raw) // _U32.size)).difference(ids)):
+        wrong.add(f"{j} ({_U32.unpack_from(raw, (j - first) * _U32.size)[0]})")
+
+
+def _exported(numbers: dict[int, int], raw: bytes, first: int, wrong: _Wrong) -> None:
+    refs = struct.unpack(f"<{len(raw) // 8}Q", raw)
+    want = tuple(map(numbers.get, range(first + 1, first + 1 + len(refs))))
+    if refs != want:
+        for j, (ref, inode) in enumerate(zip(refs, want, strict=True), first):
+            if ref != inode:
+                wrong.add(f"{j} ({ref:#x})")
 
 
 def _header_end(meta: Metadata, pos: int) -> int:
@@ -251,25 +436,29 @@ def _chain(meta: Metadata, start: int, bound: int) -> int:
     return pos
 
 
-def _records(table: Table, runs: list[tuple[int, int]], what: str, record: str) -> list[str]:
+def _records(
+    table: Table, runs: list[tuple[int, int]], what: str, record: str, found: Notes
+) -> None:
     """Decompressed bytes of a table outside every record: mksquashfs packs them."""
-    found = []
+    # (position in the buffer, block offset) of every block, sorted once: a finding's block is
+    # looked up by bisection, so a hostile table of many gaps costs n log n, not n * blocks
+    blocks = sorted((p, b) for b, p in table.at.items())
     cursor = 0
     for start, end in sorted(runs):
         if start > cursor and end > start:
-            found.append(
-                _in_table(table, what, cursor, start, f"before the {record} at {start:#x}")
-            )
+            where = f"before the {record} at {start:#x}"
+            found.append(_in_table(table, blocks, what, cursor, start, where))
         cursor = max(cursor, end)
     if cursor < len(table.buf):
-        found.append(_in_table(table, what, cursor, len(table.buf), f"after the last {record}"))
+        where = f"after the last {record}"
+        found.append(_in_table(table, blocks, what, cursor, len(table.buf), where))
     elif cursor > len(table.buf):
         raise CorruptContainer(f"squashfs: {what}: a {record} runs past the table's end")
-    return found
 
 
-def _in_table(table: Table, what: str, lo: int, hi: int, where: str) -> str:
-    blocks = sorted((p, b) for b, p in table.at.items())
+def _in_table(
+    table: Table, blocks: list[tuple[int, int]], what: str, lo: int, hi: int, where: str
+) -> str:
     i = bisect_right(blocks, (lo, 1 << 62)) - 1
     at, block = blocks[max(i, 0)]
     return (
@@ -279,7 +468,7 @@ def _in_table(table: Table, what: str, lo: int, hi: int, where: str) -> str:
 
 
 def _gaps(
-    regions: list[tuple[int, int, str]], end: int, found: list[str]
+    regions: list[tuple[int, int, str]], end: int, found: Notes
 ) -> tuple[tuple[int, int], ...]:
     """Image ranges below `end` in no region. Regions may not overlap, except the blocks of
     files sharing them (duplicates, hard links)."""
