@@ -337,3 +337,20 @@ def test_data_appended_to_a_data_nodes_payload_is_different(
     assert result.verdict is Verdict.DIFFERENT
     found = [f.summary for f in result.findings if f.status is Status.UNEXPLAINED]
     assert any(what in s for s in found), found
+
+
+def test_long_lists_differing_past_the_cut_still_differ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The field keeps sixteen notes and a digest of all: two scans that differ only in their
+    twentieth finding still give two values (a count alone would not)."""
+    from netvet.firmware.formats import ubifs_areas
+
+    img = _image(BIG)
+    notes = [f"LEB {n}:0x0 35 bytes of data in free space" for n in range(20)]
+    values = []
+    for last in ("LEB 19:0x0", "LEB 19:0x100"):
+        found = [*notes[:19], notes[19].replace("LEB 19:0x0", last)]
+        monkeypatch.setattr(ubifs_areas, "problems", lambda *_, found=found: list(found))
+        listing = FORMAT.list(io.BytesIO(img), len(img), WalkContext(Limits()))
+        values.append({f.name: f.value for f in listing.fields}["unaccounted"])
+    assert values[0] != values[1]
+    assert values[0].startswith(notes[0]) and " more (all: sha256 " in values[0]

@@ -42,6 +42,7 @@ from ubireader.ubifs.defines import (
 
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, NotThisFormat
+from netvet.firmware.formats import _notes
 from netvet.firmware.formats._fs import (
     ExtentStream,
     decode_dev,
@@ -280,8 +281,7 @@ def _scan_field(
 ) -> tuple[Field, ...]:
     """What the LEB scan finds outside the nodes (free space, gaps, bad CRCs, nodes out of place
     or unreferenced, bytes outside the live LPT nodes): STRICT."""
-    found = unaccounted(stream, fs, size, referenced)
-    return (Field("unaccounted", "; ".join(found) or "none", Rule.STRICT),)
+    return (_notes.unaccounted(unaccounted(stream, fs, size, referenced)),)
 
 
 class UbifsFormat:

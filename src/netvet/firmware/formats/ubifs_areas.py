@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from netvet.firmware.formats.ubifs_lpt import Area, Heads, Superblock, geometry, walk
-from netvet.firmware.formats.ubifs_scan import LOG_LNUM, Node, capped, lpt_range, problems
+from netvet.firmware.formats.ubifs_scan import LOG_LNUM, Node, lpt_range, problems
 
 INO, DATA, DENT, XENT, TRUN, PAD, SB, MST, REF, IDX, CS, ORPH, AUTH, SIG = range(14)
 FLG_DOUBLE_HASH, FLG_ENCRYPTION, FLG_AUTHENTICATION = 0x08, 0x10, 0x20
@@ -202,7 +202,7 @@ def superblock(sb: Any) -> Superblock:
 def unaccounted(
     stream: BinaryIO, fs: Any, size: int, referenced: set[tuple[int, int]]
 ) -> list[str]:
-    """Everything the LEB scan, the area rules and the LPT walk report, first few only."""
+    """Everything the LEB scan, the area rules and the LPT walk report."""
     sb, mst = superblock(fs.superblock_node), fs.master_node
     count = min(sb.leb_cnt, -(-size // sb.leb_size))
     lpt = lpt_range(sb.log_lebs, sb.lpt_lebs)
@@ -219,4 +219,4 @@ def unaccounted(
         )
         area = Area(stream, range(lpt[0], min(lpt[1], count)), sb.leb_size)
         found.extend(walk(geo, heads, area, rules.props))
-    return capped(found)
+    return found

@@ -27,7 +27,6 @@ PAD_NODE, PAD_NODE_SZ = 5, 28
 MST_NODE = 7
 PADDING_BYTE = 0xCE
 LOG_LNUM = 3  # superblock LEB 0, master LEBs 1-2, then the log
-MAX_REPORTED = 8
 
 Node = tuple[int, int, int]  # offset, type, length of a CRC-valid node
 Rules = Callable[[int, bytes, list[Node]], list[str]]  # LEB number, its bytes, its nodes
@@ -41,14 +40,8 @@ def anomalies(
     min_io: int,
     rules: Rules | None = None,
 ) -> list[str]:
-    """`LEB n:offset what` for every unexplained byte run or CRC-failing node, first few only."""
-    return capped(problems(stream, leb_size, leb_cnt, lpt, min_io, rules))
-
-
-def capped(found: list[str]) -> list[str]:
-    if len(found) <= MAX_REPORTED:
-        return found
-    return [*found[:MAX_REPORTED], f"... {len(found) - MAX_REPORTED} more"]
+    """`LEB n:offset what` for every unexplained byte run or CRC-failing node."""
+    return problems(stream, leb_size, leb_cnt, lpt, min_io, rules)
 
 
 def problems(
