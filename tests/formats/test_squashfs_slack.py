@@ -269,6 +269,19 @@ def test_metadata_block_of_payload_after_the_last_inode(tmp_path: Path) -> None:
     assert result.verdict is Verdict.DIFFERENT
 
 
+def test_payloads_of_one_size_in_one_table_gap_differ(tmp_path: Path) -> None:
+    """Decompressed table bytes are in no image range that slack compares: the finding carries
+    their digest, so two hostile images alike but for the payload's bytes still differ."""
+    img = _plain()
+    images = []
+    for payload in (PAYLOAD, PAYLOAD[::-1]):
+        block = struct.pack("<H", 0x8000 | len(payload)) + payload
+        images.append(bytes(_insert(img, Tables.of(img).directory, block)))
+    found = [_unaccounted(i) for i in images]
+    assert found[0] != found[1] and all("(sha256 " in f for f in found)
+    assert _run(tmp_path, *images).verdict is Verdict.DIFFERENT
+
+
 def test_bytes_after_a_compressed_stream(tmp_path: Path) -> None:
     """Junk appended to bin/tool's last data block, the block's size word grown to cover it:
     the file still reads back the same, the zlib stream ends before the block."""

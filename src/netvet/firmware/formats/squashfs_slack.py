@@ -461,9 +461,12 @@ def _in_table(
 ) -> str:
     i = bisect_right(blocks, (lo, 1 << 62)) - 1
     at, block = blocks[max(i, 0)]
+    # the bytes' digest too: they are in no image range that slack compares, and two payloads
+    # of one size at one place must not read alike
+    digest = hashlib.sha256(table.buf[lo:hi]).hexdigest()[:16]
     return (
         f"{what}: {hi - lo} decompressed bytes {where}, in the metadata block at "
-        f"{table.start + block:#x} from offset {lo - at:#x}"
+        f"{table.start + block:#x} from offset {lo - at:#x} (sha256 {digest})"
     )
 
 
