@@ -10,7 +10,8 @@ fragment map, and each fragment is decoded only when read, bounded by its declar
 
 Build noise: cleanmarkers, padding, summary and obsolete nodes are layout. Bytes between nodes
 that are not erased flash (0xFF), nodes with bad CRCs and unknown node types are counted in
-strict fields, since data can hide there.
+strict fields, since data can hide there. What else no member shows (node tails, obsolete,
+superseded and unreachable nodes, summaries) is accounted in jffs2_slack.py.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from netvet.firmware.formats._fs import (
     root_fields,
 )
 from netvet.firmware.formats._members import list_inodes
+from netvet.firmware.formats._notes import unaccounted
 from netvet.firmware.formats.jffs2_compr import decode
+from netvet.firmware.formats.jffs2_slack import SUMMARY, account, summary, tail
 from netvet.firmware.model import Field, Kind, Listing, Meta, Rule
 
 MAGIC = 0x1985
@@ -82,6 +85,16 @@ class _Image:
     counts: Counter[str] = field(default_factory=Counter)
     slack: list[tuple[int, int]] = field(default_factory=list)  # gaps holding non-0xFF bytes
     end: int = 0  # end of the last valid node: erased flash after it is padding
+    notes: list[str] = field(default_factory=list)  # for the `unaccounted` field
+    hidden: list[tuple[int, int, str]] = field(default_factory=list)  # nodes noted with a digest
+    # where the live version of each dirent, xattr and xattr ref lies: (offset, length)
+    dirent_at: dict[tuple[int, bytes], tuple[int, int]] = field(default_factory=dict)
+    xattr_at: dict[int, tuple[int, int]] = field(default_factory=dict)
+    xref_at: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    # offset -> a summary record's bytes before and after its offset field (jffs2_slack.summary)
+    records: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)
+    record_at: list[int] = field(default_factory=list)  # the offsets of `records`, ascending
+    cleanmarkers: dict[int, int] = field(default_factory=dict)  # offset -> length
 
 
 class _Scanner:
@@ -109,7 +122,8 @@ class _Scanner:
                 continue
             if pos + totlen > self.size:
                 raise CorruptContainer(f"jffs2: node at {pos} runs past the end (truncated)")
-            self._node(ntype, head + self.stream.read(totlen - 12), pos)
+            node = head + self.stream.read(min((totlen + 3) & ~3, self.size - pos) - 12)
+            tail(self.img, pos, node, self._node(ntype, node[:totlen], pos), ntype)
             pos += (totlen + 3) & ~3
             self.img.end = min(pos, self.size)
         return self.img
@@ -135,65 +149,115 @@ class _Scanner:
             self.img.slack.append((start, self.size - start))
         return pos
 
-    def _node(self, ntype: int, node: bytes, pos: int) -> None:
+    def _node(self, ntype: int, node: bytes, pos: int) -> int:
+        """Read one node; returns how many of its bytes it uses (the rest is checked as fill)."""
         if ntype in LAYOUT_NODES:
             self.img.counts[LAYOUT_NODES[ntype]] += 1
-        elif not ntype & ACCURATE:
+            if ntype == SUMMARY:
+                summary(self.img, pos, node)
+                return len(node)
+            if ntype == 0x2003:
+                self.img.cleanmarkers[pos] = len(node)
+            return 12
+        if not ntype & ACCURATE:
             self.img.counts["obsolete_nodes"] += 1
-        elif ntype in (DIRENT, INODE, XATTR, XREF):
+            self.img.hidden.append((pos, len(node), f"obsolete node {ntype:#06x}"))
+            return len(node)
+        if ntype in (DIRENT, INODE, XATTR, XREF):
             handler = {DIRENT: self._dirent, INODE: self._inode, XATTR: self._xattr}
-            handler.get(ntype, self._xref)(node, pos)
-        elif ntype & INCOMPAT_MASK == INCOMPAT_MASK:
+            return handler.get(ntype, self._xref)(node, pos)
+        if ntype & INCOMPAT_MASK == INCOMPAT_MASK:
             raise CorruptContainer(f"jffs2: incompatible node type {ntype:#x} at {pos}")
-        else:
-            self.img.counts["unknown_nodes"] += 1
+        self.img.counts["unknown_nodes"] += 1
+        self.img.hidden.append((pos, len(node), f"unknown node {ntype:#06x}"))
+        return len(node)
 
-    def _bad(self) -> None:
-        """A node whose CRC fails: the kernel treats it as obsolete; we count it."""
+    def _bad(self, node: bytes, pos: int) -> int:
+        """A node whose CRC fails: the kernel treats it as obsolete; we count and note it."""
         self.img.counts["bad_crc_nodes"] += 1
+        self.img.hidden.append((pos, len(node), "node whose CRC fails"))
+        return len(node)
 
-    def _dirent(self, node: bytes, pos: int) -> None:
-        pino, version, ino, _mctime, nsize, _typ, ncrc, namecrc = struct.unpack_from(
+    def _record(self, pos: int, head: bytes, rest: bytes) -> None:
+        """What a summary says of this node: `head`, its offset in the erase block, `rest`."""
+        self.img.records[pos] = (head, rest)
+        self.img.record_at.append(pos)
+
+    def _supersede(self, older: tuple[int, int], what: str) -> None:
+        self.img.hidden.append((*older, f"superseded {what}"))
+
+    def _dirent(self, node: bytes, pos: int) -> int:
+        pino, version, ino, _mctime, nsize, typ, ncrc, namecrc = struct.unpack_from(
             self.e + "IIIIBBxxII", node, 12
         )
         name = node[40 : 40 + nsize]
         if _crc(node[:32]) != ncrc or _crc(name) != namecrc or len(name) != nsize:
-            return self._bad()
-        key = (pino, name)
+            return self._bad(node, pos)
+        head = struct.pack(self.e + "HI", DIRENT, len(node))
+        self._record(
+            pos, head, struct.pack(self.e + "IIIBB", pino, version, ino, nsize, typ) + name
+        )
+        key, here = (pino, name), (pos, len(node))
         if key not in self.img.dirents or self.img.dirents[key][0] < version:
+            if key in self.img.dirent_at:
+                self._supersede(self.img.dirent_at[key], "dirent")
             self.img.dirents[key] = (version, ino)
+            self.img.dirent_at[key] = here
+        else:
+            self._supersede(here, "dirent")
+        return 40 + nsize
 
-    def _inode(self, node: bytes, pos: int) -> None:
+    def _inode(self, node: bytes, pos: int) -> int:
         f = struct.unpack_from(self.e + "IIIHHIIIIIIIBBHII", node, 12)
         ino, version, mode, uid, gid, isize, _at, mtime, _ct, offset, csize, dsize = f[:12]
         compr, dcrc, ncrc = f[12], f[15], f[16]
         raw = node[68 : 68 + csize]
         if _crc(node[:60]) != ncrc or len(raw) != csize or _crc(raw) != dcrc:
-            return self._bad()
+            return self._bad(node, pos)
         if csize > MAX_NODE_DATA or dsize > MAX_NODE_DATA:
             raise CorruptContainer(f"jffs2: data node of {dsize} bytes at {pos}")
         data = _Data(version, mode, uid, gid, isize, mtime, offset, csize, dsize, compr, pos + 68)
         self.img.inodes.setdefault(ino, []).append(data)
+        head = struct.pack(self.e + "HII", INODE, ino, version)
+        self._record(pos, head, struct.pack(self.e + "I", len(node)))
+        return 68 + csize
 
-    def _xattr(self, node: bytes, pos: int) -> None:
+    def _xattr(self, node: bytes, pos: int) -> int:
         xid, version, prefix, nlen, vlen, dcrc, ncrc = struct.unpack_from(
             self.e + "IIBBHII", node, 12
         )
         data = node[32 : 32 + nlen + 1 + vlen]
         if _crc(node[:28]) != ncrc or _crc(data) != dcrc:
-            return self._bad()
+            return self._bad(node, pos)
+        head = struct.pack(self.e + "HII", XATTR, xid, version)
+        self._record(pos, head, struct.pack(self.e + "I", len(node)))
+        here = (pos, len(node))
         if xid not in self.img.xattrs or self.img.xattrs[xid][0] < version:
             name = XPREFIX.get(prefix, f"unknown-{prefix}.") + data[:nlen].decode(
                 "utf-8", "surrogateescape"
             )
+            if xid in self.img.xattr_at:
+                self._supersede(self.img.xattr_at[xid], "xattr")
             self.img.xattrs[xid] = (version, name, data[nlen + 1 :])
+            self.img.xattr_at[xid] = here
+        else:
+            self._supersede(here, "xattr")
+        return min(32 + nlen + 1 + vlen, len(node))
 
-    def _xref(self, node: bytes, pos: int) -> None:
+    def _xref(self, node: bytes, pos: int) -> int:
         ino, xid, seqno, ncrc = struct.unpack_from(self.e + "IIII", node, 12)
         if _crc(node[:24]) != ncrc:
-            return self._bad()
-        if self.img.xrefs.get((ino, xid), -1) < seqno:
-            self.img.xrefs[(ino, xid)] = seqno
+            return self._bad(node, pos)
+        self._record(pos, struct.pack(self.e + "H", XREF), b"")
+        key, here = (ino, xid), (pos, len(node))
+        if self.img.xrefs.get(key, -1) < seqno:
+            if key in self.img.xref_at:
+                self._supersede(self.img.xref_at[key], "xattr ref")
+            self.img.xrefs[key] = seqno
+            self.img.xref_at[key] = here
+        else:
+            self._supersede(here, "xattr ref")
+        return 28
 
 
 def _fragments(nodes: list[_Data]) -> list[tuple[int, int, _Data, int]]:
@@ -258,7 +322,10 @@ class _Tree:
     def _load(self, node: _Data) -> Callable[[], bytes]:
         def load() -> bytes:
             self.stream.seek(node.at)
-            return decode(node.compr, self.stream.read(node.csize), node.dsize)
+            try:
+                return decode(node.compr, self.stream.read(node.csize), node.dsize)
+            except CorruptContainer as exc:
+                raise CorruptContainer(f"{exc} in the data node at {node.at - 68:#x}") from exc
 
         return load
 
@@ -332,13 +399,14 @@ class Jffs2Format:
             tree = _Tree(img, stream)
             members = list_inodes(tree, ROOT, ctx, self.name, size)
             root = tree.meta(ROOT)
+            ranges, notes = account(img, stream, _fragments)
         ctx.keep(stream)
         # Slack that runs to the end of the image is compared as trailing data instead.
-        slack = tuple(r for r in img.slack if r[0] + r[1] < size)
+        slack = tuple(r for r in ranges if r[0] + r[1] < size)
         return Listing(
             format=self.name,
             members=members,
-            fields=_fields(img) + root_fields(root),
+            fields=(*_fields(img), unaccounted(notes), *root_fields(root)),
             trailing=(img.end, size - img.end) if img.end < size else None,
             slack=slack,
         )
