@@ -19,7 +19,6 @@ from __future__ import annotations
 import bisect
 import stat
 import struct
-import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from netvet.firmware.formats._fs import (
 from netvet.firmware.formats._members import list_inodes
 from netvet.firmware.formats._notes import unaccounted
 from netvet.firmware.formats.jffs2_compr import decode
-from netvet.firmware.formats.jffs2_slack import SUMMARY, account, summary, tail
+from netvet.firmware.formats.jffs2_slack import SUMMARY, _crc, account, summary, tail
 from netvet.firmware.model import Field, Kind, Listing, Meta, Rule
 
 MAGIC = 0x1985
@@ -49,11 +48,6 @@ XPREFIX = {1: "user.", 2: "security.", 3: "system.posix_acl_access",
            4: "system.posix_acl_default", 5: "trusted."}  # fmt: skip
 SCAN_CHUNK = 1 << 16
 ROOT = 1
-
-
-def _crc(data: bytes) -> int:
-    """JFFS2's crc32: the kernel's crc32(0, ...) without pre- or post-inversion."""
-    return ~zlib.crc32(data, 0xFFFFFFFF) & 0xFFFFFFFF
 
 
 @dataclass

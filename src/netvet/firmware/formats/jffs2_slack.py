@@ -45,7 +45,8 @@ Fragments = Callable[[list["_Data"]], list[tuple[int, int, "_Data", int]]]
 
 
 def _crc(data: bytes) -> int:
-    """JFFS2's crc32 (as jffs2._crc, which imports this module)."""
+    """JFFS2's crc32: the kernel's crc32(0, ...) without pre- or post-inversion (defined here
+    because jffs2.py, which uses it too, imports this module)."""
     return ~zlib.crc32(data, 0xFFFFFFFF) & 0xFFFFFFFF
 
 
