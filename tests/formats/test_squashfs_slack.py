@@ -704,7 +704,7 @@ def _spread_inodes(gaps: list[int]) -> bytearray:
 def test_many_findings_are_cut_with_a_digest_of_all(tmp_path: Path) -> None:
     """17 gaps in the inode table: 16 named, the rest counted and digested, so two images
     that differ only past the cut still compare different."""
-    from netvet.firmware.formats.squashfs_slack import MAX_NOTES
+    from netvet.firmware.formats._notes import MAX_NOTES
 
     dep = _spread_inodes([8] * 17)
     notes = _unaccounted(bytes(dep)).split("; ")

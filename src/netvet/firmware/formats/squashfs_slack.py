@@ -22,7 +22,7 @@ id used by an inode, export entry i the reference of inode number i + 1 (the ino
 The work is interval arithmetic over what the listing parsed, plus bounded reads: the blocks of
 the indexed tables (each decoded once, in order, at most MAX_TABLE bytes in all), and the
 metadata blocks past the last referenced record of the inode and directory tables. Findings are
-kept up to MAX_NOTES, the rest counted and digested: a hostile image of a million bad records
+kept up to _notes.MAX_NOTES, the rest counted and digested: a hostile image of a million bad records
 costs a million short strings hashed, not a million kept.
 """
 
@@ -31,13 +31,13 @@ from __future__ import annotations
 import hashlib
 import struct
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, NamedTuple
 
 from netvet.firmware.context import WalkContext
 from netvet.firmware.errors import CorruptContainer, LimitExceeded
-from netvet.firmware.formats._notes import MAX_NOTES
+from netvet.firmware.formats._notes import Notes
 from netvet.firmware.formats.squashfs_data import DATA_UNCOMPRESSED, Data
 from netvet.firmware.formats.squashfs_tables import (
     MAX_TABLE,
@@ -58,39 +58,6 @@ _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 _FRAGMENT = struct.Struct("<QII")  # start, size word, unused (squashfs_fs.h fragment_entry)
-
-
-class Notes:
-    """Findings: the first MAX_NOTES as they are, every one counted and in a digest, so two
-    lists that differ past the cut still compare different (as `_notes.unaccounted` cuts the
-    other formats' lists, streamed here: a hostile image can make millions)."""
-
-    __slots__ = ("kept", "count", "_digest")
-
-    def __init__(self, notes: Iterable[str] = ()) -> None:
-        self.kept: list[str] = []
-        self.count = 0
-        self._digest = hashlib.sha256()
-        self.extend(notes)
-
-    def append(self, note: str) -> None:
-        self.count += 1
-        self._digest.update(note.encode("utf-8", "surrogateescape") + b"\n")
-        if len(self.kept) < MAX_NOTES:
-            self.kept.append(note)
-
-    def extend(self, notes: Iterable[str]) -> None:
-        for note in notes:
-            self.append(note)
-
-    def value(self) -> str:
-        if not self.count:
-            return "none"
-        more = self.count - len(self.kept)
-        if more <= 0:
-            return "; ".join(self.kept)
-        digest = self._digest.hexdigest()[:16]
-        return "; ".join([*self.kept, f"and {more} more (all: sha256 {digest})"])
 
 
 class Layout:
