@@ -354,3 +354,24 @@ def test_long_lists_differing_past_the_cut_still_differ(monkeypatch: pytest.Monk
         values.append({f.name: f.value for f in listing.fields}["unaccounted"])
     assert values[0] != values[1]
     assert values[0].startswith(notes[0]) and " more (all: sha256 " in values[0]
+
+
+def test_zstd_data_blocks_end_with_their_frame() -> None:
+    """A zstd data node decodes one frame that ends where the node's data does: bytes after it
+    (read by no decoder), a block that starts elsewhere, or one expanding past 4 KiB refuse."""
+    import zstandard
+
+    from netvet.firmware.formats import ubifs
+
+    zstd = ubifs.UBIFS_COMPR_ZSTD
+    text = b"#!/bin/sh\nexec /bin/tool -p 80\n" * 20
+    frame = zstandard.ZstdCompressor().compress(text)
+    assert ubifs._decompress(zstd, frame) == text
+    for bad, match in [
+        (frame + SCRIPT, "data after the end of a compressed block"),
+        (b"\x50\x2a\x4d\x18" + bytes(4) + frame, "does not start with a frame"),
+        (zstandard.ZstdCompressor().compress(bytes(5000)), "expands beyond 4096"),
+        (frame[:-3], "frame does not end|zstd:"),
+    ]:
+        with pytest.raises(CorruptContainer, match=match):
+            ubifs._decompress(zstd, bad)

@@ -23,7 +23,6 @@ from netvet.firmware.streams import PositionedReader
 
 COMPRESSORS = {1: "gzip", 2: "lzma", 3: "lzo", 4: "xz", 5: "lz4", 6: "zstd"}
 NO_FRAGMENT = 0xFFFFFFFF
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 DATA_UNCOMPRESSED = 1 << 24
 CACHED_FRAGMENTS = 8
 
@@ -125,32 +124,11 @@ def _lz4() -> Codec:
 
 
 def _zstd() -> Codec:
-    import zstandard
+    from netvet.firmware.formats.zstd import one_frame
 
-    # One frame, starting at the block's start (a skippable frame first would be skipped) and
-    # ending at its end: stream_reader alone stops after the first frame and ignores the rest.
     def run(data: bytes, limit: int) -> tuple[bytes, int]:
-        if data[:4] != ZSTD_MAGIC:
-            raise CorruptContainer("squashfs: a zstd block that does not start with a frame")
-        dobj = zstandard.ZstdDecompressor().decompressobj()
-        declared = zstandard.get_frame_parameters(data).content_size
-        rest = 0  # input not yet fed when the frame ended
-        if declared <= limit:  # libzstd checks the output against it: decode at once
-            out = dobj.decompress(data)
-        elif declared != zstandard.CONTENTSIZE_UNKNOWN:
-            return b"", OVER
-        else:  # no size in the frame header (mksquashfs writes one): small steps, bounded
-            parts, total, at = [], 0, 0
-            while at < len(data) and total <= limit and not dobj.eof:
-                parts.append(dobj.decompress(data[at : at + 64]))
-                total += len(parts[-1])
-                at += 64
-            out, rest = b"".join(parts), max(0, len(data) - at)
-        if len(out) > limit:
-            return out, OVER
-        if not dobj.eof:
-            raise CorruptContainer("squashfs: a zstd block whose frame does not end")
-        return out, len(dobj.unused_data) + rest
+        decoded = one_frame(data, limit, "squashfs")
+        return decoded if decoded is not None else (b"", OVER)
 
     return run
 

@@ -13,14 +13,12 @@ are not replayed. Encrypted (fscrypt) UBIFS is not supported.
 
 from __future__ import annotations
 
-import io
 import struct
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-import zstandard
 from lzallright import LZOCompressor
 from ubireader.ubifs import nodes, ubifs
 from ubireader.ubifs.defines import (
@@ -54,6 +52,7 @@ from netvet.firmware.formats._fs import (
 from netvet.firmware.formats._members import list_inodes
 from netvet.firmware.formats.ubifs_areas import unaccounted
 from netvet.firmware.formats.ubifs_scan import master_scan_hang
+from netvet.firmware.formats.zstd import one_frame
 from netvet.firmware.model import Field, Kind, Listing, Meta, Rule
 
 SB_NODE = 6
@@ -161,7 +160,12 @@ def _decompress(ctype: int, raw: bytes) -> bytes:
         if inflater.unused_data or inflater.unconsumed_tail:  # bytes no decoder reads
             raise CorruptContainer("ubifs: data after the end of a compressed block")
     elif ctype == UBIFS_COMPR_ZSTD:
-        out = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(raw)).read(UBIFS_BLOCK_SIZE + 1)
+        decoded = one_frame(raw, UBIFS_BLOCK_SIZE, "ubifs")
+        if decoded is None:
+            raise CorruptContainer("ubifs: a data block expands beyond 4096 bytes")
+        out, after = decoded
+        if after:  # bytes no decoder reads
+            raise CorruptContainer("ubifs: data after the end of a compressed block")
     elif ctype == UBIFS_COMPR_LZO:  # no bounded LZO decoder; the input bound caps the output
         out = LZOCompressor.decompress(raw, output_size_hint=UBIFS_BLOCK_SIZE)
     else:

@@ -103,3 +103,37 @@ class Zstd:
 
 
 FORMAT = Zstd()
+
+
+def one_frame(data: bytes, limit: int, what: str) -> tuple[bytes, int] | None:
+    """The frame `data` starts with (a filesystem block), decoded to at most `limit` bytes:
+    (output, input bytes after the frame's end), or None when it expands beyond `limit`.
+
+    A skippable frame first would be skipped by libzstd, and `stream_reader` stops after the
+    first frame and ignores the rest: both hide bytes, so the block must start with a frame
+    and its end is reported. A frame that declares its size is decoded at once (libzstd checks
+    the output against it); one that does not is fed in small steps, bounded."""
+    if data[:4] != MAGIC:
+        raise CorruptContainer(f"{what}: a zstd block that does not start with a frame")
+    dobj = zstandard.ZstdDecompressor().decompressobj()
+    try:
+        declared = zstandard.get_frame_parameters(data).content_size
+        rest = 0  # input not yet fed when the frame ended
+        if declared <= limit:
+            out = dobj.decompress(data)
+        elif declared != zstandard.CONTENTSIZE_UNKNOWN:
+            return None
+        else:
+            parts, total, at = [], 0, 0
+            while at < len(data) and total <= limit and not dobj.eof:
+                parts.append(dobj.decompress(data[at : at + 64]))
+                total += len(parts[-1])
+                at += 64
+            out, rest = b"".join(parts), max(0, len(data) - at)
+    except zstandard.ZstdError as exc:
+        raise CorruptContainer(f"{what}: zstd: {exc}") from exc
+    if len(out) > limit:
+        return None
+    if not dobj.eof:
+        raise CorruptContainer(f"{what}: a zstd block whose frame does not end")
+    return out, len(dobj.unused_data) + rest
