@@ -11,6 +11,7 @@ list) moved to keep the image readable.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import struct
 import subprocess
@@ -737,3 +738,157 @@ def test_findings_cost_no_sort_each(monkeypatch: pytest.MonkeyPatch) -> None:
     calls.clear()
     assert _unaccounted(bytes(_spread_inodes([8] * 17))) != "none"
     assert len(calls) == honest
+
+
+# -- xattr ids and the key/value lists they reach ----------------------------------------------
+
+
+def _xattr_img() -> bytearray:
+    return bytearray((SLACK / "squashfs-xattr.img").read_bytes())
+
+
+@dataclass(frozen=True)
+class Xattr:
+    """Where the xattr tables of squashfs-xattr.img are (each one uncompressed block): the
+    key/value block (the long value, then a's list, then b's), the xattr id block (a's list,
+    b's), the 16-byte header and the index."""
+
+    kv: int
+    ids: int  # the xattr id block
+    header: int
+
+    @classmethod
+    def of(cls, img: bytearray) -> Xattr:
+        header = _u64(img, 56)
+        return cls(kv=_u64(img, header), ids=_u64(img, header + 16), header=header)
+
+    def entry(self, img: bytearray, index: int) -> tuple[int, int, int, int]:
+        """(image offset, reference, count, size) of xattr id `index`."""
+        at = self.ids + 2 + 16 * index
+        return (at, *struct.unpack_from("<QII", img, at))
+
+
+def _kv_payload(block: bool) -> bytearray:
+    """PAYLOAD after b's list, inside the key/value block (its header grown) or as a block of
+    its own; the xattr id block, header and index moved after it: every member reads the same.
+    (unsquashfs 4.5 refuses the second, a key/value block short of 8 KiB before the last; the
+    kernel, like netvet, reads a list where its reference says and does not look.)"""
+    img = _xattr_img()
+    x = Xattr.of(img)
+    data = _stored(PAYLOAD) if block else PAYLOAD
+    out = _insert(img, x.ids, data)
+    if not block:
+        struct.pack_into("<H", out, x.kv, _u16(out, x.kv) + len(data))
+    _Q.pack_into(out, x.header + len(data) + 16, x.ids + len(data))
+    return out
+
+
+def _u16(img: bytearray, at: int) -> int:
+    return int(struct.unpack_from("<H", img, at)[0])
+
+
+def _unused_xattr_id() -> bytearray:
+    """A third xattr id, a copy of b's, that no inode takes: appended to the id block (header
+    count and the block's length grown, the header and index moved after it)."""
+    img = _xattr_img()
+    x = Xattr.of(img)
+    _, ref, count, size = x.entry(img, 1)
+    out = _insert(img, x.header, struct.pack("<QII", ref, count, size))
+    struct.pack_into("<H", out, x.ids, _u16(out, x.ids) + 16)
+    struct.pack_into("<I", out, x.header + 16 + 8, 3)
+    return out
+
+
+def test_honest_xattr_image_has_nothing_unaccounted() -> None:
+    img = _xattr_img()
+    assert _unaccounted(bytes(img)) == "none"
+    assert Xattr.of(img).entry(img, 1)[2] == 2  # b's list: user.b, then user.long out of line
+
+
+@pytest.mark.parametrize("block", [False, True], ids=["in the block", "a block of its own"])
+def test_key_value_bytes_no_xattr_id_reaches(tmp_path: Path, block: bool) -> None:
+    img = _xattr_img()
+    dep = _kv_payload(block)
+    assert _digests(bytes(dep)) == _digests(bytes(img))  # the payload changes no member
+    kv = Xattr.of(img).kv
+    length = _u16(img, kv) & 0x7FFF  # the key/value block's, stored uncompressed
+    at, offset = (kv + 2 + length, 0) if block else (kv, length)
+    note = _unaccounted(bytes(dep))
+    digest = hashlib.sha256(PAYLOAD).hexdigest()[:16]
+    assert note == (
+        f"xattr table: {len(PAYLOAD)} decompressed bytes after the last key/value list, in the "
+        f"metadata block at {at:#x} from offset {offset:#x} (sha256 {digest})"
+    ), note
+    result = _run(tmp_path, bytes(img), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+    assert any("unaccounted" in f for f in _unexplained(result))
+
+
+def test_an_xattr_id_no_inode_uses(tmp_path: Path) -> None:
+    img = _xattr_img()
+    dep = _unused_xattr_id()
+    assert _digests(bytes(dep)) == _digests(bytes(img))
+    _, ref, count, size = Xattr.of(img).entry(img, 1)
+    note = _unaccounted(bytes(dep))
+    assert note == (
+        f"xattr id table: ids no inode uses (1): 2 (0x0:{ref:#x}, {count} xattrs, {size} bytes)"
+    ), note
+    result = _run(tmp_path, bytes(img), bytes(dep))
+    assert result.verdict is Verdict.DIFFERENT
+
+
+def test_an_xattr_list_shortened_leaves_its_tail_unreached() -> None:
+    """b's id counting one entry of its two (its size made to match): the out-of-line entry's
+    bytes are then reached by no id."""
+    img = _xattr_img()
+    at, _, _, _ = Xattr.of(img).entry(img, 1)
+    struct.pack_into("<II", img, at + 8, 1, len("user.b") + 1 + len("two"))
+    note = _unaccounted(bytes(img))
+    assert note.startswith("xattr table: 20 decompressed bytes after the last key/value list"), note
+
+
+def test_an_xattr_id_size_not_its_lists() -> None:
+    img = _xattr_img()
+    at, _, _, size = Xattr.of(img).entry(img, 0)
+    struct.pack_into("<I", img, at + 12, size + 1)
+    note = _unaccounted(bytes(img))
+    assert note == (
+        f"xattr id table: entries whose size is not their key/value list's (1): "
+        f"0 ({size + 1}, the list holds {size})"
+    ), note
+
+
+@pytest.mark.parametrize(
+    ("ref", "count", "why"),
+    [
+        (0xFFFF, 1, "offset 65535 beyond a block"),
+        (0x10000, 1, "no xattr block at 1"),
+        (4, 2, "an entry runs past its end"),
+        (0, 4096, "lists overlap"),  # read over and over, it would cost count * ids
+    ],
+)
+def test_an_unused_xattr_id_of_a_bad_list_is_refused(ref: int, count: int, why: str) -> None:
+    """No inode reads it, so only the accounting parses its list: refused as corrupt, and the
+    work on lists into one another bounded by what the table can hold."""
+    from io import BytesIO
+
+    from netvet.firmware.errors import CorruptContainer
+
+    img = _unused_xattr_id()
+    struct.pack_into("<QI", img, Xattr.of(img).entry(img, 2)[0], ref, count)
+    with pytest.raises(CorruptContainer, match=why):
+        FORMAT.list(BytesIO(bytes(img)), len(img), WalkContext(Limits()))
+
+
+def test_an_xattr_list_running_into_the_next() -> None:
+    """a's id counting three entries, its size grown to match: its list reads on into b's, which
+    b's id reaches too, so no byte is unreached, but mksquashfs writes each list apart."""
+    img = _xattr_img()
+    x = Xattr.of(img)
+    at, ref, count, size = x.entry(img, 0)
+    _, following, _, _ = x.entry(img, 1)
+    struct.pack_into("<II", img, at + 8, count + 1, size + len("user.b") + 1 + len("two"))
+    note = _unaccounted(bytes(img))
+    assert note.startswith(
+        f"xattr table: lists running into the next (1): {ref:#x}..{following + 12:#x} into "
+    ), note

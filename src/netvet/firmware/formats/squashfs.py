@@ -234,6 +234,7 @@ class _Image:
             if uid >= len(ids) or gid >= len(ids):
                 raise CorruptContainer(f"squashfs: id index {max(uid, gid)} beyond the id table")
             self.layout.ids.update((uid, gid))  # a new key: the entries that any inode takes
+            self.layout.xattrs.add(xattr)
             xattrs = self.xattrs.get(xattr)
             meta = Meta(mode & 0o7777, ids[uid], ids[gid], target, rdev, xattrs, mtime)
             self._metas[key] = meta

@@ -17,11 +17,16 @@ it (`fragment_ends` gives the length each should have).
 The entries of the tables read through an index are checked too, for what mksquashfs always
 writes there: a fragment entry's `unused` word 0 and every fragment entry used by a file, every
 id used by an inode, export entry i the reference of inode number i + 1 (the inode numbers,
-1..inodes and one per inode, are checked while the listing parses: squashfs.py).
+1..inodes and one per inode, are checked while the listing parses: squashfs.py), every xattr id
+used by an inode and its `size` what its key/value list holds. The key/value lists the xattr ids
+point at, and the values their out-of-line entries point at, must tile the decompressed xattr
+table: an id no inode takes is a list no member shows, and bytes no id reaches are read by none.
 
 The work is interval arithmetic over what the listing parsed, plus bounded reads: the blocks of
 the indexed tables (each decoded once, in order, at most MAX_TABLE bytes in all), and the
-metadata blocks past the last referenced record of the inode and directory tables. Findings are
+metadata blocks past the last referenced record of the inode and directory tables, and the
+xattr key/value blocks (each list parsed once, all of them at most one entry per 8 bytes of the
+table: ids pointing into one another's lists are refused, not re-read). Findings are
 kept up to _notes.MAX_NOTES, the rest counted and digested: a hostile image of a million bad records
 costs a million short strings hashed, not a million kept.
 """
@@ -44,6 +49,8 @@ from netvet.firmware.formats.squashfs_tables import (
     META_SIZE,
     META_UNCOMPRESSED,
     SUPER,
+    XATTR_PREFIXES,
+    XATTR_VALUE_OOL,
     Metadata,
     Super,
     Table,
@@ -58,6 +65,7 @@ _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 _FRAGMENT = struct.Struct("<QII")  # start, size word, unused (squashfs_fs.h fragment_entry)
+_XATTR_ID = struct.Struct("<QII")  # key/value list reference, count, size (xattr_id)
 
 
 class Layout:
@@ -79,6 +87,8 @@ class Layout:
         "listings",
         "numbers",
         "ids",
+        "xattrs",
+        "kv",
     )
 
     def __init__(self, sb: Super, regions: list[tuple[int, int, str]], found: list[str]) -> None:
@@ -101,6 +111,9 @@ class Layout:
         # inode number -> the reference of the inode that has it; id table indexes used
         self.numbers: dict[int, int] = {}
         self.ids: set[int] = set()
+        # xattr id table indexes used; (start, end) of the xattr key/value blocks, if any
+        self.xattrs: set[int] = set()
+        self.kv: tuple[int, int] | None = None
 
     @classmethod
     def of(cls, meta: Metadata, sb: Super) -> Layout:
@@ -109,7 +122,7 @@ class Layout:
         if sb.flags & COMP_OPT:
             regions.append(_options(meta, sb, found))
         layout = cls(sb, regions, found)
-        _indexed(meta, sb, regions, layout.indexed)
+        layout.kv = _indexed(meta, sb, regions, layout.indexed)
         return layout
 
     def stop(self, start: int) -> int:
@@ -157,7 +170,15 @@ def account(
     slack = _gaps(regions, layout.sb.bytes_used, found)
     _numbers(layout, found)
     # after _gaps: the tables' blocks are known apart, each is decoded once
-    _entries(layout, data.fragments.meta, ctx, ends, found)
+    meta = data.fragments.meta
+    lists = None
+    if layout.kv is not None:
+        table = Table(meta, *layout.kv, ctx, "xattr")
+        table.finish()
+        lists = _Lists(table)
+    _entries(layout, meta, ctx, ends, found, lists)
+    if lists is not None:
+        lists.note(found)
     return Accounted(found, slack, ends)
 
 
@@ -244,9 +265,11 @@ def _indexed(
     sb: Super,
     regions: list[tuple[int, int, str]],
     indexed: list[tuple[str, list[int], int, int]],
-) -> None:
+) -> tuple[int, int] | None:
     """The tables read through an index of u64 block positions: blocks, then the index, placed
-    by their headers (their contents: `_entries`, once every region is known)."""
+    by their headers (their contents: `_entries`, once every region is known); where the xattr
+    key/value blocks lie."""
+    kv = None
     tables = [
         ("fragment table", sb.fragment_table_start, sb.fragments, 16),
         ("id table", sb.id_table_start, sb.no_ids, 4),
@@ -265,13 +288,15 @@ def _indexed(
         # the key/value blocks run from their start to the first xattr id block
         first = meta.index(xattr + 16, count, 16)[:1]
         if count and first:
-            regions.append((kv_start, _chain(meta, kv_start, first[0]), "the xattr table"))
+            kv = (kv_start, _chain(meta, kv_start, first[0]))
+            regions.append((*kv, "the xattr table"))
     for what, start, count, entry in tables:
         blocks = meta.index(start, count, entry) if count else []
         regions.append((start, start + 8 * len(blocks), f"the {what} index"))
         for pos in blocks:
             regions.append((pos, _header_end(meta, pos), f"the {what}"))
         indexed.append((what, blocks, count, entry))
+    return kv
 
 
 class _Wrong:
@@ -297,7 +322,12 @@ class _Wrong:
 
 
 def _entries(
-    layout: Layout, meta: Metadata, ctx: WalkContext, ends: dict[int, int], found: Notes
+    layout: Layout,
+    meta: Metadata,
+    ctx: WalkContext,
+    ends: dict[int, int],
+    found: Notes,
+    lists: _Lists | None = None,
 ) -> None:
     """Every block of the indexed tables decoded, in order: bytes after a block's compressed
     stream refuse the image there (squashfs_data.HiddenBytes). The kernel finds entry i in
@@ -309,7 +339,7 @@ def _entries(
         raise LimitExceeded(f"squashfs indexed tables of {total} bytes (> {MAX_TABLE})")
     decoded = consumed = 0
     for what, blocks, count, entry in layout.indexed:
-        checks = _checks(what, layout, ends)
+        checks = _checks(what, layout, ends, lists)
         for i, pos in enumerate(blocks):
             raw, end = meta.block(pos)
             decoded += len(raw)
@@ -332,7 +362,9 @@ def _entries(
 Check = Callable[[bytes, int, _Wrong], None]  # a block's bytes, the index of its first entry
 
 
-def _checks(what: str, layout: Layout, ends: dict[int, int]) -> list[tuple[Check, _Wrong]]:
+def _checks(
+    what: str, layout: Layout, ends: dict[int, int], lists: _Lists | None
+) -> list[tuple[Check, _Wrong]]:
     """The checks of one indexed table's entries, each with what it finds wrong."""
     if what == "fragment table":
         return [
@@ -344,6 +376,14 @@ def _checks(what: str, layout: Layout, ends: dict[int, int]) -> list[tuple[Check
     if what == "export table":
         why = "entries not the reference of the inode numbered one more"
         return [(partial(_exported, layout.numbers), _Wrong(why))]
+    if what == "xattr id table":
+        checks: list[tuple[Check, _Wrong]] = [
+            (partial(_xattr_used, layout.xattrs), _Wrong("ids no inode uses"))
+        ]
+        if lists is not None:
+            why = "entries whose size is not their key/value list's"
+            checks.append((lists.reach, _Wrong(why)))
+        return checks
     return []
 
 
@@ -378,6 +418,90 @@ def _exported(numbers: dict[int, int], raw: bytes, first: int, wrong: _Wrong) ->
         for j, (ref, inode) in enumerate(zip(refs, want, strict=True), first):
             if ref != inode:
                 wrong.add(f"{j} ({ref:#x})")
+
+
+def _xattr_used(used: set[int], raw: bytes, first: int, wrong: _Wrong) -> None:
+    # mksquashfs adds an xattr id when an inode takes its list
+    for j in sorted(set(range(first, first + len(raw) // _XATTR_ID.size)).difference(used)):
+        ref, count, size = _XATTR_ID.unpack_from(raw, (j - first) * _XATTR_ID.size)
+        wrong.add(f"{j} ({ref >> 16:#x}:{ref & 0xFFFF:#x}, {count} xattrs, {size} bytes)")
+
+
+class _Lists:
+    """The xattr key/value table decoded, and what the xattr ids reach of it: each id's list of
+    `count` entries (u16 type, u16 name size, name, u32 value size, value), and the value an
+    out-of-line entry's 8-byte value points at (mksquashfs writes a long value that several
+    lists share once, as a record of its own, and points them at it: xattr.c). mksquashfs
+    writes each distinct list once, back to back, so lists and shared values tile the table.
+    An id's `size` is what listxattr and getxattr give of its list: each prefixed name with its
+    NUL, and each value (the one an out-of-line entry points at)."""
+
+    __slots__ = ("table", "runs", "spans", "budget")
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.runs: list[tuple[int, int]] = []  # lists and the values they point at
+        # (ref, count) -> (start, end, size) of each list parsed
+        self.spans: dict[tuple[int, int], tuple[int, int, int]] = {}
+        # honest lists do not overlap, so they hold at most one 8-byte entry head per 8 bytes:
+        # ids pointing into each other's lists cost no more than that
+        self.budget = len(table.buf) // 8 + 1
+
+    def _at(self, ref: int) -> int:
+        return self.table.pos(ref >> 16, ref & 0xFFFF)
+
+    def _u32(self, at: int) -> int:
+        buf = self.table.buf
+        if at + 4 > len(buf):
+            raise CorruptContainer(f"squashfs: xattr table: an entry runs past its end ({at:#x})")
+        return int(_U32.unpack_from(buf, at)[0])
+
+    def reach(self, raw: bytes, first: int, wrong: _Wrong) -> None:
+        for j, (ref, count, size) in enumerate(_XATTR_ID.iter_unpack(raw), first):
+            span = self.spans.get((ref, count))
+            if span is None:
+                span = self.spans[ref, count] = self._parse(ref, count)
+            if span[2] != size:
+                wrong.add(f"{j} ({size}, the list holds {span[2]})")
+
+    def _parse(self, ref: int, count: int) -> tuple[int, int, int]:
+        self.budget -= count
+        if self.budget < 0:
+            raise CorruptContainer("squashfs: xattr id lists overlap (more entries than fit)")
+        buf = self.table.buf
+        start = at = self._at(ref)
+        size = 0
+        for _ in range(count):
+            head = self._u32(at)
+            typ, nlen = head & 0xFFFF, head >> 16
+            vlen = self._u32(at + 4 + nlen)
+            value = at + 8 + nlen
+            at = value + vlen
+            if at > len(buf):
+                raise CorruptContainer(
+                    f"squashfs: xattr table: a value runs past its end ({at:#x})"
+                )
+            if typ & XATTR_VALUE_OOL:
+                if vlen != 8:
+                    raise CorruptContainer(f"squashfs: out-of-line xattr reference of {vlen} bytes")
+                q = self._at(_U64.unpack_from(buf, value)[0])
+                vlen = self._u32(q)
+                self.runs.append((q, q + 4 + vlen))
+            # what listxattr and getxattr return: the full name, its NUL, the value
+            size += len(XATTR_PREFIXES.get(typ & 0xFF, "")) + nlen + 1 + vlen
+        self.runs.append((start, at))
+        return start, at, size
+
+    def note(self, found: Notes) -> None:
+        """Lists running into the next one, and bytes no list or value covers."""
+        wrong = _Wrong("lists running into the next")
+        spans = sorted(set(self.spans.values()))
+        for (start, end, _), (following, _, _) in zip(spans, spans[1:], strict=False):
+            if start < following < end:
+                wrong.add(f"{start:#x}..{end:#x} into {following:#x}")
+        wrong.note("xattr table", found)
+        if self.table.buf:
+            _records(self.table, self.runs, "xattr table", "key/value list", found)
 
 
 def _header_end(meta: Metadata, pos: int) -> int:
