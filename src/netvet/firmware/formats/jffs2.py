@@ -288,6 +288,7 @@ class _Tree:
 
     def __init__(self, img: _Image, stream: BinaryIO) -> None:
         self.img, self.stream = img, stream
+        self._fragments: dict[int, list[tuple[int, int, _Data, int]]] = {}
         self.children_of: dict[int, list[tuple[bytes, int]]] = {}
         for (pino, name), (_, ino) in sorted(img.dirents.items()):
             if ino:  # ino 0 marks a deleted name
@@ -323,9 +324,16 @@ class _Tree:
 
         return load
 
+    def fragments(self, ino: int) -> list[tuple[int, int, _Data, int]]:
+        """The file's data runs, played once: the accounting and every read share them."""
+        found = self._fragments.get(ino)
+        if found is None:
+            found = self._fragments[ino] = _fragments(self.img.inodes.get(ino, []))
+        return found
+
     def content(self, ino: int, what: str) -> BinaryIO:
         extents = []
-        for start, end, node, skip in _fragments(self.img.inodes.get(ino, [])):
+        for start, end, node, skip in self.fragments(ino):
             extents.append((start, end - start, _skipping(self._load(node), skip)))
         return ExtentStream(self.latest(ino).isize, extents, what)  # type: ignore[return-value]
 
@@ -393,7 +401,7 @@ class Jffs2Format:
             tree = _Tree(img, stream)
             members = list_inodes(tree, ROOT, ctx, self.name, size)
             root = tree.meta(ROOT)
-            ranges, notes = account(img, stream, _fragments)
+            ranges, notes = account(img, stream, tree)
         ctx.keep(stream)
         # Slack that runs to the end of the image is compared as trailing data instead.
         slack = tuple(r for r in ranges if r[0] + r[1] < size)

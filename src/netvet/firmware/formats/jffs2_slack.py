@@ -26,22 +26,18 @@ import hashlib
 import stat
 import struct
 import zlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING, BinaryIO
 
 from netvet.firmware.formats._ranges import Ranges, merge
 
 if TYPE_CHECKING:
-    from netvet.firmware.formats.jffs2 import _Data, _Image
+    from netvet.firmware.formats.jffs2 import _Data, _Image, _Tree
 
 CLEANMARKER, PADDING, SUMMARY = 0x2003, 0x2004, 0x2006
 SUM_MAGIC = 0x02851885  # jffs2_sum_marker.magic (fs/jffs2/summary.h)
 SUM_HEAD, SUM_MARKER = 32, 8
 ERASED, ZEROED = 0xFF, 0x00
 ROOT = 1
-
-
-Fragments = Callable[[list["_Data"]], list[tuple[int, int, "_Data", int]]]
 
 
 def _crc(data: bytes) -> int:
@@ -108,13 +104,13 @@ def _summary(img: _Image, start: int, pos: int, node: bytes, cln_mkr: int, padde
     return head + struct.pack(e + "I", _crc(head[:24])) + data  # node_crc skips sum_crc
 
 
-def account(img: _Image, stream: BinaryIO, fragments: Fragments) -> tuple[Ranges, list[str]]:
+def account(img: _Image, stream: BinaryIO, tree: _Tree) -> tuple[Ranges, list[str]]:
     """(slack ranges, notes): what the scan found plus superseded and unreachable nodes.
-    `fragments` is jffs2._fragments, the file's data as the kernel plays its nodes."""
-    reached = _unreached(img)
+    `tree` gives the directory tree and each file's data as the kernel plays its nodes."""
+    reached = _unreached(img, tree)
     for ino, nodes in img.inodes.items():
         if ino in reached:  # the others are noted whole
-            _superseded_data(img, ino, nodes, fragments)
+            _superseded_data(img, ino, nodes, tree)
     notes = list(img.notes)
     for pos, length, what in sorted(img.hidden):
         stream.seek(pos)
@@ -123,13 +119,13 @@ def account(img: _Image, stream: BinaryIO, fragments: Fragments) -> tuple[Ranges
     return merge(sorted(img.slack)), notes
 
 
-def _superseded_data(img: _Image, ino: int, nodes: list[_Data], fragments: Fragments) -> None:
+def _superseded_data(img: _Image, ino: int, nodes: list[_Data], tree: _Tree) -> None:
     """Inode nodes whose data the file does not show in full: older versions, or data past the
     size the newest node gives. Only the newest node's metadata counts."""
     latest = max(nodes, key=lambda n: n.version)
     shown: dict[int, int] = {}
     if stat.S_ISREG(latest.mode):
-        for start, end, node, _ in fragments(nodes):
+        for start, end, node, _ in tree.fragments(ino):
             shown[id(node)] = shown.get(id(node), 0) + max(0, min(end, latest.isize) - start)
     for node in nodes:
         if node is latest or (node.dsize and shown.get(id(node), 0) == node.dsize):
@@ -138,13 +134,9 @@ def _superseded_data(img: _Image, ino: int, nodes: list[_Data], fragments: Fragm
         img.hidden.append((node.at - 68, 68 + node.csize, f"{part}superseded node of inode {ino}"))
 
 
-def _unreached(img: _Image) -> set[int]:
+def _unreached(img: _Image, tree: _Tree) -> set[int]:
     """Notes inodes and names that no path from the root reaches (the kernel never shows them);
     returns the inodes it does reach."""
-    children: dict[int, list[int]] = {}
-    for (pino, _), (_, ino) in img.dirents.items():
-        if ino:
-            children.setdefault(pino, []).append(ino)
     seen, dirs, todo = {ROOT}, set(), [ROOT]
     while todo:
         ino = todo.pop()
@@ -152,7 +144,7 @@ def _unreached(img: _Image) -> set[int]:
         if nodes and not stat.S_ISDIR(max(nodes, key=lambda n: n.version).mode):
             continue
         dirs.add(ino)
-        for child in children.get(ino, []):
+        for _, child in tree.children_of.get(ino, []):
             if child not in seen:
                 seen.add(child)
                 todo.append(child)
