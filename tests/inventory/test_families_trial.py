@@ -60,7 +60,7 @@ def test_manufacturer_strings(
     assert (row["vendor"], row["vendor_entity"]) == (slug, entity)
     assert row["vendor_confidence"] == 0.9 and row["vendor_conflict"] == ""
     suffix = f"({kind})" if kind in ("brand", "white-label") else ""
-    assert row["vendor_evidence"] == f'manufacturer="{manufacturer}"→{slug}{suffix}'
+    assert row["vendor_evidence"] == f"manufacturer='{manufacturer}'→{slug}{suffix}"
 
 
 @pytest.mark.parametrize(
@@ -120,7 +120,7 @@ def test_annke_on_a_hikvision_mac_keeps_the_brand_without_conflict(ident: Identi
     assert row["vendor"] == "hikvision"
     assert row["vendor_entity"] == "Annke"
     assert row["vendor_conflict"] == ""
-    assert 'manufacturer="Annke"→hikvision(white-label)' in row["vendor_evidence"]
+    assert "manufacturer='Annke'→hikvision(white-label)" in row["vendor_evidence"]
     assert "oui=C0:56:E3→hikvision" in row["vendor_evidence"]
     _, report = identify_frame(
         pl.DataFrame({"manufacturer": ["Annke", "ANNKE"], "mac": ["C0:56:E3:11:22:33", ""]}),

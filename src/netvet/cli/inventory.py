@@ -78,7 +78,7 @@ COLUMNS_HELP = """Added columns:
   vendor_entity      the company or brand behind the answer (LTS, Honor, Dell Inc.)
   vendor_confidence  0-1: the signals' combined weight, lowered by conflicting evidence
   vendor_evidence    what each signal said, e.g.
-                     manufacturer="LTS"→hikvision(white-label); oui=C0:56:E3→hikvision
+                     manufacturer='LTS'→hikvision(white-label); oui=C0:56:E3→hikvision
   vendor_conflict    empty, or which answers disagreed: cisco by manufacturer vs huawei by oui
 """
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from netvet.inventory.evidence import ORG, SIGNALS, UNKNOWN, Clue, ClueSet, Verdict
+from netvet.inventory.evidence import ORG, SIGNALS, UNKNOWN, Clue, ClueSet, Verdict, quoted
 
 CONFLICT_FLOOR = 0.3
 
@@ -59,10 +59,10 @@ def _rank(target: str, score: float, group: dict[str, Clue]) -> tuple[float, boo
 
 
 def _side(target: str, group: dict[str, Clue]) -> str:
-    """`cisco by manufacturer, pen` or `"Intel Corporate" by oui`."""
+    """`cisco by manufacturer, pen` or `'Intel Corporate' by oui`."""
     signals = ", ".join(s for s in SIGNALS if s in group)
     lead = group[next(s for s in SIGNALS if s in group)]
-    name = f'"{lead.entity}"' if target.startswith(ORG) else target
+    name = quoted(lead.entity, None) if target.startswith(ORG) else target
     return f"{name} by {signals}"
 
 

@@ -3,7 +3,7 @@
 
 Each row keeps its columns and gains `vendor` (family slug, "" when unknown), `vendor_entity`,
 `vendor_confidence` (0-1), `vendor_evidence` (what each signal said, e.g.
-`manufacturer="LTS"→hikvision(white-label); oui=C0:56:E3→hikvision`) and `vendor_conflict`.
+`manufacturer='LTS'→hikvision(white-label); oui=C0:56:E3→hikvision`) and `vendor_conflict`.
 The precedence and confidence model is in `combine` and docs/identify.md.
 
 Rows are read once (`rowrun`), as a polars stream: the key columns are computed vectorised, each
