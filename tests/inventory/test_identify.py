@@ -252,7 +252,7 @@ def test_bad_rows_are_counted_with_row_numbers_and_never_stop_the_run(ident: Ide
             "manufacturer": ["Huawei", "ZTE", "Cisco", "Nokia", "Huawei", "ZTE"],
             "mac": ["00:E0:FC:00:00:01", "zz", "", "", "00:E0:FC:00:00", "zz"],
             "sysObjectID": ["", "1.3.6.bogus", "", "1.3.6.1.4.1.94.1", "", ""],
-            "purchase date": ["2021-01-01", "", "03/04/2021", "2021-02-30", "", ""],
+            "purchase date": ["2021-01-01", "", "03/04/2021", "2021-02-30", " ", "  \t"],
         }
     )
     out, report = identify_frame(frame, TODAY, identifier=ident)
@@ -328,3 +328,15 @@ def test_evidence_quotes_values_in_single_quotes(ident: Identifier) -> None:
     row = one(ident, manufacturer="Intel Corporate")
     assert row["vendor_evidence"].startswith("manufacturer='Intel Corporate'→'Intel Corporate'(")
     assert '"' not in row["vendor_evidence"]
+
+
+def test_untrimmed_and_blank_values_read_as_trimmed(ident: Identifier) -> None:
+    # Keys are the untrimmed text (trimming every row cost more): each spelling is judged
+    # apart, and must read the same.
+    frame = pl.DataFrame(
+        {"manufacturer": ["Huawei", "  Huawei ", "   ", None], "model": [" ", "", None, "\t"]}
+    )
+    out, _ = identify_frame(frame, TODAY, identifier=ident)
+    rows = out.select("vendor", "vendor_evidence").rows()
+    assert rows[0] == rows[1] == ("huawei", "manufacturer='Huawei'→huawei")
+    assert rows[2] == rows[3] == ("", "")

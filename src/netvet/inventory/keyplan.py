@@ -105,11 +105,13 @@ class KeyPlan:
                 ]
                 keys.append((each[0] if len(each) == 1 else joined_keys(each)).alias(KEY["oui"]))
             elif signal == "sysdescr" and self.descr_hashed:
-                keys.append(present(texts[0]).hash().cast(pl.String).alias(KEY[signal]))
+                keys.append(texts[0].hash().cast(pl.String).alias(KEY[signal]))
             elif signal == "sysdescr":
                 keys.append(token_key(texts[0], self.source.tokens.pattern).alias(KEY[signal]))
             else:
-                keys.append(present(texts[0]).alias(KEY[signal]))
+                # The text as it is: trimming ten million values cost more than judging the
+                # few distinct untrimmed spellings (`tables` trims each once).
+                keys.append(texts[0].alias(KEY[signal]))
         date = self.fields.get("date")
         if date is None:
             keys.append(pl.lit(self.default_period, pl.Int32).alias(PERIOD))
@@ -120,7 +122,8 @@ class KeyPlan:
             first.append(parsed.alias(f"{PREFIX}day"))
             period = self.periods.expr(day).fill_null(self.default_period).cast(pl.Int32)
             keys.append(period.alias(PERIOD))
-            keys.append((present(self._text(date)).is_not_null() & day.is_null()).alias(DATE_BAD))
+            # Blank dates are set aside when the batch reports these rows (few).
+            keys.append((pl.col(date).is_not_null() & day.is_null()).alias(DATE_BAD))
         temporary = [e.meta.output_name() for e in first + second]
         frame = frame.with_columns(first)
         if second:

@@ -154,8 +154,11 @@ class Run:
         date = self.inventory.fields.get("date")
         if date is not None:
             rows = frame.get_column(DATE_BAD).arg_true()
-            values = frame[rows].select(as_text(date, self.plan.schema[date])).to_series()
-            messages = [f"not a date in an accepted form, or ambiguous: {v!r}" for v in values]
+            values = frame[rows].select(present(as_text(date, self.plan.schema[date]))).to_series()
+            rows = rows.filter(values.is_not_null())  # blank: no date, not a bad one
+            messages = [
+                f"not a date in an accepted form, or ambiguous: {v!r}" for v in values.drop_nulls()
+            ]
             self._problems("bad-date", rows, pl.Series(messages, dtype=pl.String))
         if ID in frame.columns:
             self._ids.append(frame.get_column(ID))

@@ -13,9 +13,9 @@ cost a few vectorised passes and Python only ever sees distinct keys.
   `registry.mac.parse_mac` (and report when malformed). Several MAC columns give their keys
   sorted and joined by `JOIN`.
 - sysDescr: the first vendor word it contains (see `matchers.TokenIndex`), lower-cased.
-- manufacturer, model, sysObjectID: the text, trimmed; Python reads each distinct value once
-  (a sysObjectID in any form `registry.pen.parse_oid` takes; its clues are worked out once per
-  enterprise number).
+- manufacturer, model, sysObjectID: the text as it is; Python trims and reads each distinct
+  value once (a sysObjectID in any form `registry.pen.parse_oid` takes; its clues are worked
+  out once per enterprise number).
 - date: the row's purchase/installation date reduced to a *period*: the number of ownership
   boundary days (divestitures, acquisitions in the vendor families) on or before it. Rows of
   one period judge ownership alike. Accepted: ISO `2021-03-04` (a time may follow),

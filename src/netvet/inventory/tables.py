@@ -141,7 +141,10 @@ class Tables:
 
     def _key_entry(self, signal: str) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
         def make(key: tuple[Any, ...]) -> tuple[Any, ...]:
-            clues, text, bad = self.source.clues(signal, key[0])
+            value = key[0].strip()
+            if not value:  # keys are untrimmed text (`keyplan`): blank says nothing
+                return 0, None, None
+            clues, text, bad = self.source.clues(signal, value)
             return self.sets.id(clues), text, bad
 
         return make
