@@ -18,8 +18,10 @@ mapped and readable, else on `as_of` (default: today).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -27,7 +29,9 @@ import polars as pl
 from netvet.inventory.clues import ClueSource
 from netvet.inventory.families import Families, load_families
 from netvet.inventory.importers import FieldMap, ImportReport, Inventory, load_inventory
+from netvet.inventory.importers.base import Lines
 from netvet.inventory.importers.fields import resolve as resolve_fields
+from netvet.inventory.passthrough import NotCopyable, record_scan, write
 from netvet.inventory.registry import OuiRegistry, PenRegistry, load_oui, load_pen
 from netvet.inventory.rowrun import BATCH, OUTPUT, Run
 from netvet.inventory.signals import Periods
@@ -108,7 +112,12 @@ def identify_inventory(
     identifier: Identifier | None = None,
 ) -> IdentifyReport:
     """`identify_file` for an inventory already imported."""
-    run = Run(identifier or Identifier(), inventory, _day(as_of))
+    ident = identifier or Identifier()
+    if fmt == "csv" and inventory.lines is not None:
+        report = _copying_lines(inventory, inventory.lines, out, _day(as_of), ident)
+        if report is not None:
+            return report
+    run = Run(ident, inventory, _day(as_of))
     rows = run.rows()
     try:
         if fmt == "csv":
@@ -126,6 +135,26 @@ def identify_inventory(
     report = run.finish()
     report.output = str(out)
     return report
+
+
+def _copying_lines(
+    inventory: Inventory, lines: Lines, out: Path, as_of: dt.date, ident: Identifier
+) -> IdentifyReport | None:
+    """`identify_inventory` to CSV with each input line copied as read (`passthrough`); None
+    when the lines cannot be (nothing of the attempt is kept in `inventory`'s report)."""
+    names = inventory.frame.collect_schema().names()
+    report = copy.deepcopy(inventory.report)
+    try:
+        run = Run(ident, replace(inventory, frame=record_scan(lines, names), report=report), as_of)
+        if run.renamed or run.dropped:
+            return None
+        write(run, lines, out, BATCH)
+    except (NotCopyable, pl.exceptions.PolarsError):
+        return None
+    inventory.report = report
+    result = run.finish()
+    result.output = str(out)
+    return result
 
 
 def _day(as_of: dt.date | None) -> dt.date:

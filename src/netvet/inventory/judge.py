@@ -28,7 +28,8 @@ OUTPUT: dict[str, pl.DataType] = {
     "vendor_evidence": pl.String(),
     "vendor_conflict": pl.String(),
 }
-JUDGED = [*OUTPUT, "verdict", *(f"bad_{s}" for s in BAD), DATED]
+CSV_FIELDS = "__netvet_csv"  # the output columns as CSV fields (`passthrough.csv_fields`)
+JUDGED = [*OUTPUT, "verdict", *(f"bad_{s}" for s in BAD), DATED, CSV_FIELDS]
 
 
 def judge(groups: pl.DataFrame, ident: Identifier, signals: list[str]) -> pl.DataFrame:

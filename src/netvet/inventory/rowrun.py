@@ -28,6 +28,7 @@ from netvet.inventory.importers.base import as_text
 from netvet.inventory.importers.report import EXAMPLE_LIMIT, ROW_LIMIT
 from netvet.inventory.judge import BAD, OUTPUT, TOKEN, judge
 from netvet.inventory.keyplan import CHECK, DATE_BAD, KEYS, TUPLE, KeyPlan
+from netvet.inventory.passthrough import csv_fields
 from netvet.inventory.signals import present
 from netvet.inventory.summary import IdentifyReport, Summary
 from netvet.inventory.tuplecache import TupleCache
@@ -109,12 +110,21 @@ class Run:
         return register_io_source(source, schema=self.schema)
 
     def batches(self, frames: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
-        """The identified rows of each prepared batch; the report is completed after the last
-        one. An exception is kept in `error` too (a polars sink wraps what a source raises)."""
+        """The identified rows of each prepared batch (see `answered`)."""
+        for frame, index, answers in self.answered(frames):
+            out = frame.select(self.kept).rename(self.renamed)
+            yield out.with_columns(answers.get_column(c).gather(index) for c in OUTPUT)
+
+    def answered(
+        self, frames: Iterable[pl.DataFrame]
+    ) -> Iterator[tuple[pl.DataFrame, pl.Series, pl.DataFrame]]:
+        """Each prepared batch with, per row, the row of the answers frame (`JUDGED` columns)
+        holding its answer, and that frame; the report is completed after the last batch. An
+        exception is kept in `error` too (a polars sink wraps what a source raises)."""
         try:
             for frame in frames:
                 if frame.height:
-                    yield self._batch(frame)
+                    yield frame, *self._answer(frame)
             self._count_verdicts()
             self._finish_ids()
             self.report.rows = self._rows
@@ -126,19 +136,18 @@ class Run:
         return IdentifyReport(self.report, self.summary, self.as_of, self.ident.registries())
 
     def _judge(self, firsts: pl.DataFrame) -> pl.DataFrame:
-        """The first rows of new tuples, judged."""
+        """The first rows of new tuples, judged (and their output as CSV fields)."""
         groups = firsts.select(*KEYS, TUPLE, CHECK, self.plan.descr_text()).with_columns(
             self.plan.descr_token().alias(TOKEN)
         )
-        return judge(groups, self.ident, self.plan.signals)
+        return judge(groups, self.ident, self.plan.signals).with_columns(csv_fields())
 
-    def _batch(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """One batch of prepared rows, identified; the report tallied."""
+    def _answer(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+        """One batch of prepared rows answered (the rows of the answers frame, and that frame,
+        which stays valid when the cache is cleared); the report tallied."""
         index = self.cache.index(frame)
         answers = self.cache.judged
         assert answers is not None  # index() built it
-        out = frame.select(self.kept).rename(self.renamed)
-        out = out.with_columns(answers.get_column(c).gather(index) for c in OUTPUT)
         counts = index.value_counts(name="n")
         verdicts = answers.get_column("verdict").gather(counts.get_column(index.name))
         self._tally.append(
@@ -170,7 +179,7 @@ class Run:
         renumbered = tables.trim(LIMIT)
         if renumbered or self.cache.full:
             self.cache.clear()
-        return out
+        return index, answers
 
     def _count_verdicts(self) -> None:
         """Add the batches' rows per verdict to the summary (once per verdict, not per batch:

@@ -27,6 +27,16 @@ class UnreadableInventory(InventoryError, InputError):
     """The file cannot be read as an inventory at all (missing, empty, wrong format)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """Where a comma-separated inventory's records are, one per line, for writing them out as
+    they were read (`inventory.passthrough`): the text (a file, or bytes transcoded to UTF-8)
+    and the lines above the header."""
+
+    source: Path | bytes
+    skip: int
+
+
 @dataclass(slots=True)
 class Inventory:
     """An imported inventory."""
@@ -34,6 +44,7 @@ class Inventory:
     frame: pl.LazyFrame
     fields: FieldMap
     report: ImportReport
+    lines: Lines | None = None  # set by the CSV reader when its lines can be copied as read
 
     def collect(self) -> pl.DataFrame:
         """All rows in memory (for small inventories and tests)."""

@@ -34,6 +34,7 @@ import polars as pl
 from netvet.inventory.importers import fields as fieldmap
 from netvet.inventory.importers.base import (
     Inventory,
+    Lines,
     UnreadableInventory,
     check_file,
     duplicate_notes,
@@ -90,12 +91,17 @@ def read_csv(
         report.notes.append(f"header given on line {header_row}; {skip} line(s) above skipped")
     report.notes.append(f"delimiter {delimiter!r}")
     frame = _scan(path, decoded, delimiter, names, skip)
-    frame, names = _drop_empty_trailing(frame, header, names, report)
+    frame, kept = _drop_empty_trailing(frame, header, names, report)
     if has_nul:
         frame = _skip_nul_rows(frame, report)
     long_value = _check_ragged(path, decoded, delimiter, len(header), skip, report)
     if scan.maybe_long_field or long_value:
         frame = cut_long_fields(frame, report)
+    # Lines that can be written out as read: every record's fields are the frame's, unchanged.
+    copyable = delimiter == "," and not has_nul and kept == names
+    copyable = copyable and not {"long-field", "ragged"} & report.problems.keys()
+    lines = Lines(path if decoded.data is None else decoded.data, skip) if copyable else None
+    names = kept
     if decoded.data is not None:
         eager = frame.collect()
         report.rows = eager.height
@@ -104,7 +110,7 @@ def read_csv(
         frame = eager.lazy()
     report.mapping = fieldmap.resolve(names, mapping, synonyms)
     report.notes += duplicate_notes(header, names, report.mapping)
-    return Inventory(frame, report.mapping, report)
+    return Inventory(frame, report.mapping, report, lines)
 
 
 def first_record(text: str, delimiter: str) -> list[str] | None:
