@@ -10,7 +10,8 @@ Rows are read once (`rowrun`), as a polars stream: the key columns are computed 
 batch of rows meets the signal tuples judged so far, Python judges the new ones once each
 (per-signal keys, periods and combinations are cached in `tables`), and the rows are written
 in input order. Ten million rows cost one read, one write and work proportional to what is
-*distinct*.
+*distinct*. CSV to CSV copies each input line as read instead of writing the parsed values
+back (`passthrough`: the file is read a second time, as lines).
 
 Ownership is judged on the row's own date when a `date` column (purchase, installation...) is
 mapped and readable, else on `as_of` (default: today).
