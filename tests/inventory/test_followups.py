@@ -20,7 +20,7 @@ from netvet.inventory.matchers import PLACEHOLDERS, NameMatcher, TokenIndex
 from netvet.inventory.names import name_key
 from netvet.inventory.registry import OuiRegistry, PenRegistry
 from netvet.inventory.registry.pen import enterprise_number, parse_oid
-from netvet.inventory.signals import RAW, mac_digits, mac_key
+from netvet.inventory.signals import RAW, Periods, mac_digits, mac_key
 
 TODAY = dt.date(2025, 6, 1)
 HUAWEI_OUI = "oui=00:E0:FC→huawei"
@@ -193,3 +193,13 @@ def test_identify_file_header_row(ident: Identifier, tmp_path: Path) -> None:
         identify_file(
             tmp_path / "x.json", out, "csv", identifier=ident, header_row=2, input_format="json"
         )
+
+
+def test_period_of_each_day_vectorised_as_in_python(families: Families) -> None:
+    periods = Periods(families)
+    days = pl.date_range(dt.date(2000, 1, 1), dt.date(2030, 12, 31), eager=True)
+    days = days.append(pl.Series([None], dtype=pl.Date))
+    got = pl.LazyFrame({"d": days}).select(periods.expr(pl.col("d")))
+    expected = [None if d is None else periods.index(d) for d in days.to_list()]
+    assert got.collect(engine="streaming").to_series().to_list() == expected
+    assert len(set(expected)) == len(periods.breaks) + 2  # every period, and null
