@@ -340,3 +340,22 @@ def test_untrimmed_and_blank_values_read_as_trimmed(ident: Identifier) -> None:
     rows = out.select("vendor", "vendor_evidence").rows()
     assert rows[0] == rows[1] == ("huawei", "manufacturer='Huawei'→huawei")
     assert rows[2] == rows[3] == ("", "")
+
+
+def test_summary_order_is_the_same_on_every_run(ident: Identifier) -> None:
+    frame = pl.DataFrame({"manufacturer": ["ZTE", "Huawei", "Cisco", "Huawei", "Amcrest", "LTS"]})
+    for _ in range(5):
+        _, report = identify_frame(
+            frame.sample(fraction=1.0, shuffle=True), TODAY, identifier=ident
+        )
+        assert report.lines()[1:6] == [
+            "  huawei: 2",
+            "  cisco: 1",
+            "  dahua: 1",
+            "  hikvision: 1",
+            "  zte: 1",
+        ]
+        assert report.lines()[6:8] == [
+            "  white label 'Amcrest' -> dahua: 1",
+            "  white label 'LTS' -> hikvision: 1",
+        ]

@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from netvet.inventory.evidence import Verdict
 from netvet.inventory.importers.report import ImportReport
+
+K = TypeVar("K", str, tuple[str, str])
 
 
 @dataclass(slots=True)
@@ -57,8 +60,14 @@ class IdentifyReport:
             f"the vendor families, {s.unknown} unknown ({s.chip_only} with chip-maker evidence "
             f"only), {s.conflicts} with conflicting evidence",
         ]
-        out += [f"  {slug}: {n}" for slug, n in s.per_family.most_common()]
-        out += [f"  white label {b!r} -> {f}: {n}" for (b, f), n in s.white_labels.most_common()]
+        out += [f"  {slug}: {n}" for slug, n in _by_count(s.per_family)]
+        out += [f"  white label {b!r} -> {f}: {n}" for (b, f), n in _by_count(s.white_labels)]
         dates = ", ".join(f"{k} {v}" for k, v in self.registries.items())
         out.append(f"ownership judged on {self.as_of} where a row has no date; registries: {dates}")
         return out + self.imported.lines()
+
+
+def _by_count(counts: Counter[K]) -> list[tuple[K, int]]:
+    """Most rows first, ties by name: the same order on every run (verdicts are counted in
+    whatever order the batches' groups come)."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
