@@ -145,3 +145,21 @@ def test_header_only(ident: Identifier, tmp_path: Path) -> None:
     fast, slow, report = both(ident, write(tmp_path, [HEADER]), tmp_path)
     assert fast.splitlines() == slow.splitlines() and len(fast.splitlines()) == 1
     assert report.summary.rows == 0
+
+
+def test_header_names_quoted_and_repeated(ident: Identifier, tmp_path: Path) -> None:
+    path = write(tmp_path, ['id,"make, model",manufacturer,id', "1,x,Huawei,9", '2,"y,z",ZTE,8'])
+    fast, slow, _ = both(ident, path, tmp_path)
+    assert fast.splitlines()[0] == slow.splitlines()[0]  # the names as read, escaped alike
+    assert same_rows(fast, slow) and '2,"y,z",ZTE,8,zte,' in fast
+
+
+def test_lines_above_the_header(ident: Identifier, tmp_path: Path) -> None:
+    path = write(tmp_path, ["Inventory export", "", HEADER, *ROWS])
+    fast, slow = tmp_path / "fast.csv", tmp_path / "slow.csv"
+    identify_inventory(load_inventory(path, header_row=3), fast, "csv", TODAY, ident)
+    general = load_inventory(path, header_row=3)
+    general.lines = None
+    identify_inventory(general, slow, "csv", TODAY, ident)
+    a, b = fast.read_text(encoding="utf-8"), slow.read_text(encoding="utf-8")
+    assert same_rows(a, b) and a.splitlines()[1].startswith("1,Huawei,")
