@@ -9,7 +9,7 @@
 #   OUT_DIR=/dev/shm bash bench/inventory/run.sh # both tools write to memory, not disk
 #
 # Both tools write their output to OUT_DIR (default bench/work/inventory). On a machine whose
-# disk writes are slow, writing dominates both times (netvet writes 2.3x the bytes: the rows
+# disk writes are slow, writing dominates both times (netvet writes 2.2x the bytes: the rows
 # plus five columns); OUT_DIR=/dev/shm shows the compute alone (see docs/benchmarks.md).
 #
 # DuckDB is installed into its own venv (bench/work/duckdb-venv): it is not a netvet dependency.
