@@ -104,6 +104,7 @@ def line_scan(lines: Lines) -> pl.LazyFrame:
 def write(run: Run, lines: Lines, out: Path, batch: int) -> None:
     """The rows of `run` (whose inventory frame is `record_scan`) written to `out` as CSV,
     each input line as read; raises `NotCopyable` (see the module docstring)."""
+    run.csv_fields = True
     names = run.inventory.frame.collect_schema().names()
     last = names[-1]
     prepared = run.prepared()

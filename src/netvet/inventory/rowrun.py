@@ -26,7 +26,7 @@ from polars.io.plugins import register_io_source
 from netvet.inventory.importers import Inventory
 from netvet.inventory.importers.base import as_text
 from netvet.inventory.importers.report import EXAMPLE_LIMIT, ROW_LIMIT
-from netvet.inventory.judge import BAD, OUTPUT, TOKEN, judge
+from netvet.inventory.judge import BAD, CSV_FIELDS, OUTPUT, TOKEN, judge
 from netvet.inventory.keyplan import CHECK, DATE_BAD, KEYS, TUPLE, KeyPlan
 from netvet.inventory.passthrough import csv_fields
 from netvet.inventory.signals import present
@@ -72,6 +72,7 @@ class Run:
         self.summary = Summary()
         self.cache = TupleCache(self._judge, LIMIT)
         self.error: BaseException | None = None  # raised inside the source, re-raised by callers
+        self.csv_fields = False  # answers also hold their output as CSV fields (`passthrough`)
         self._rows = 0
         self._ids: list[pl.Series] = []
         self._tally: list[pl.DataFrame] = []  # per batch: rows per verdict id
@@ -136,11 +137,12 @@ class Run:
         return IdentifyReport(self.report, self.summary, self.as_of, self.ident.registries())
 
     def _judge(self, firsts: pl.DataFrame) -> pl.DataFrame:
-        """The first rows of new tuples, judged (and their output as CSV fields)."""
+        """The first rows of new tuples, judged (and their output as CSV fields, when asked)."""
         groups = firsts.select(*KEYS, TUPLE, CHECK, self.plan.descr_text()).with_columns(
             self.plan.descr_token().alias(TOKEN)
         )
-        return judge(groups, self.ident, self.plan.signals).with_columns(csv_fields())
+        fields = csv_fields() if self.csv_fields else pl.lit(None, pl.String).alias(CSV_FIELDS)
+        return judge(groups, self.ident, self.plan.signals).with_columns(fields)
 
     def _answer(self, frame: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
         """One batch of prepared rows answered (the rows of the answers frame, and that frame,
