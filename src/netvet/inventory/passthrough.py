@@ -142,7 +142,7 @@ def write(run: Run, lines: Lines, out: Path, batch: int) -> None:
 def _rows(
     run: Run, lines: Lines, records: pl.LazyFrame, names: list[str], batch: int
 ) -> Iterator[pl.DataFrame]:
-    header = ",".join(_escape(n) for n in names)
+    header = ",".join(pl.select(escaped(pl.lit(pl.Series(names, dtype=pl.String)))).to_series())
     yield pl.DataFrame({_LINE: [header], _ADDED: [",".join(OUTPUT)]})
     last = names[-1]
     raw = iter(line_scan(lines).collect_batches(chunk_size=batch))
@@ -160,12 +160,6 @@ def _rows(
         yield pl.DataFrame({_LINE: text, _ADDED: added})
     if pending.len() or next(raw, None) is not None:
         raise NotCopyable("more lines than records (a value holds a line break)")
-
-
-def _escape(name: str) -> str:
-    if name == "" or any(c in name for c in ',"\r\n'):
-        return '"' + name.replace('"', '""') + '"'
-    return name
 
 
 def _padded(text: pl.Series, last: pl.Series, width: int) -> pl.Series:
